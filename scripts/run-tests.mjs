@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts file through node:test with tsx, so the suite runs from source on
 // Node 20 (whose --test flag does not expand globs). Extra arguments are passed to node --test,
-// e.g. `npm test -- --test-name-pattern=fanout`. A path argument narrows the run to those files.
+// e.g. `npm test -- --test-name-pattern=fanout`. A file or directory argument narrows the run to it.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,10 @@ function findTests(dir) {
 const args = process.argv.slice(2);
 const paths = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
-const files = paths.length > 0 ? paths : findTests('test').sort();
+// A directory argument runs every test file below it.
+const files = (paths.length > 0 ? paths : ['test'])
+  .flatMap((path) => (statSync(path).isDirectory() ? findTests(path) : [path]))
+  .sort();
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files],
