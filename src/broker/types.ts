@@ -133,7 +133,10 @@ export interface TopicCounters {
   rejected: number;
   /** Waiting queue messages dropped to make room (policy drop_oldest). */
   droppedOverflow: number;
-  /** Fanout deliveries skipped for lagging subscribers (sum of LAGGED counts). */
+  /**
+   * Fanout deliveries skipped for lagging subscribers (sum of LAGGED counts), not counting the
+   * part of a replay request that reached back past what the buffer holds: that was never owed.
+   */
   droppedLagged: number;
   /** Subscribers disconnected as slow consumers. */
   slowConsumerEvictions: number;
@@ -156,4 +159,34 @@ export interface TopicStats extends TopicCounters {
   readonly inFlight: number;
   /** Fanout: the largest lag (messages) of any subscriber. Queue: 0. */
   readonly maxLag: number;
+}
+
+/**
+ * A topic reference the server may cache to skip the name lookup on every publish. It goes stale
+ * when the topic is deleted: publishing through it then throws TOPIC_NOT_FOUND even if a topic
+ * with the same name was created since, so look the name up again on that error.
+ */
+export interface TopicHandle {
+  readonly name: string;
+  /** The topic's settings as they are now (they change with `Broker.updateTopic`). */
+  readonly settings: TopicSettings;
+}
+
+/** What `Broker.subscribe` returns. */
+export interface SubscribeResult {
+  readonly subscription: Subscription;
+  /**
+   * Fanout: the first seq this subscription will hear about, as a delivery or as the start of a
+   * LAGGED notice (what a SUB_ACK carries). Queue: the topic's next seq; a queue subscription also
+   * takes older messages that are still waiting.
+   */
+  readonly nextSeq: number;
+}
+
+/** What `Broker.deleteTopic` did. */
+export interface TopicDeletion {
+  /** Subscriptions ended (each got `evicted(sub, 'TOPIC_DELETED')`). */
+  readonly subscribers: number;
+  /** Queue messages that were waiting for a consumer and are gone (counted as droppedDeleted). */
+  readonly droppedQueued: number;
 }

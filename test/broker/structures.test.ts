@@ -1,0 +1,148 @@
+/** Unit tests of the broker's data structures against plain-array models. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { InFlightTable } from '../../src/broker/in-flight.ts';
+import { MessageFifo } from '../../src/broker/message-fifo.ts';
+import { PayloadRing } from '../../src/broker/ring.ts';
+
+const payloadOf = (seq: number) => new Uint8Array([seq & 0xff, (seq >> 8) & 0xff]);
+
+describe('PayloadRing', () => {
+  test('holds exactly the last `limit` payloads by seq', () => {
+    const ring = new PayloadRing(5);
+    const payloads = Array.from({ length: 12 }, (_, i) => payloadOf(i + 1));
+    for (const p of payloads) ring.push(p);
+    assert.equal(ring.head, 13);
+    assert.equal(ring.size, 5);
+    assert.equal(ring.oldest, 8);
+    for (let seq = 8; seq <= 12; seq++) assert.equal(ring.get(seq), payloads[seq - 1]);
+  });
+
+  test('grows its slot array lazily: a huge limit costs nothing until messages arrive', () => {
+    const ring = new PayloadRing(1_000_000);
+    assert.equal(ring.capacity, 16);
+    for (let i = 1; i <= 100; i++) ring.push(payloadOf(i));
+    assert.equal(ring.capacity, 128);
+    for (let seq = 1; seq <= 100; seq++) assert.deepEqual(ring.get(seq), payloadOf(seq));
+  });
+
+  test('never grows past the first power of two at or above its limit', () => {
+    const ring = new PayloadRing(100);
+    for (let i = 1; i <= 1_000; i++) ring.push(payloadOf(i));
+    assert.equal(ring.capacity, 128);
+    assert.equal(ring.oldest, 901);
+  });
+
+  test('resize keeps the newest payloads that fit and holds more after growing', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(-1)), { maxLength: 60 }),
+        fc.integer({ min: 1, max: 20 }),
+        (ops, initial) => {
+          const ring = new PayloadRing(initial);
+          let limit = initial;
+          const model: Uint8Array[] = [];
+          let seq = 1;
+          for (const op of ops) {
+            if (op === -1) {
+              const p = payloadOf(seq++);
+              ring.push(p);
+              model.push(p);
+              if (model.length > limit) model.shift();
+            } else {
+              limit = Math.max(1, op);
+              ring.resize(limit);
+              while (model.length > limit) model.shift();
+            }
+            assert.equal(ring.size, model.length);
+            assert.equal(ring.head, seq);
+            for (const [i, p] of model.entries()) assert.equal(ring.get(seq - model.length + i), p);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('MessageFifo', () => {
+  test('behaves as a double-ended queue of (seq, payload, deliveries)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('push', 'unshift', 'shift'), { maxLength: 200 }), (ops) => {
+        const fifo = new MessageFifo();
+        const model: [number, Uint8Array, number][] = [];
+        let seq = 1;
+        for (const op of ops) {
+          if (op === 'push' || op === 'unshift') {
+            const entry: [number, Uint8Array, number] = [seq, payloadOf(seq), seq % 5];
+            seq++;
+            if (op === 'push') {
+              fifo.push(...entry);
+              model.push(entry);
+            } else {
+              fifo.unshift(...entry);
+              model.unshift(entry);
+            }
+          } else if (model.length > 0) {
+            fifo.shift();
+            model.shift();
+          }
+          assert.equal(fifo.length, model.length);
+          const head = model[0];
+          if (head !== undefined) {
+            assert.deepEqual([fifo.headSeq, fifo.headPayload, fifo.headDeliveries], head);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('InFlightTable', () => {
+  test('adds, finds and deletes seqs in any order, like a Map', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 300 })), { maxLength: 400 }),
+        fc.integer({ min: 1, max: 8 }),
+        (ops, stride) => {
+          const table = new InFlightTable();
+          const model = new Map<number, number>();
+          for (const [add, n] of ops) {
+            const seq = n * stride; // strided seqs, as a round-robin consumer sees them
+            if (add && !model.has(seq)) {
+              table.add(seq, payloadOf(seq), n % 7);
+              model.set(seq, n % 7);
+            } else {
+              assert.equal(table.delete(seq), model.delete(seq));
+            }
+            assert.equal(table.size, model.size);
+          }
+          for (const seq of model.keys()) assert.ok(table.has(seq));
+          const seqs: number[] = [];
+          const payloads: Uint8Array[] = [];
+          const deliveries: number[] = [];
+          table.drainSorted(seqs, payloads, deliveries);
+          const sorted = [...model.keys()].sort((a, b) => a - b);
+          assert.deepEqual(seqs, sorted);
+          assert.deepEqual(
+            deliveries,
+            sorted.map((s) => model.get(s)),
+          );
+          assert.deepEqual(payloads, sorted.map(payloadOf));
+          assert.equal(table.size, 0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test('handles seqs beyond 2^32', () => {
+    const table = new InFlightTable();
+    const base = 2 ** 40;
+    for (let i = 0; i < 100; i++) table.add(base + i, payloadOf(i), 1);
+    for (let i = 0; i < 100; i += 2) assert.ok(table.delete(base + i));
+    for (let i = 0; i < 100; i++) assert.equal(table.has(base + i), i % 2 === 1);
+  });
+});
