@@ -4,28 +4,31 @@
  * time through the API (admin ops), not only from a validated config.
  */
 import { MyceliumError } from '../errors.ts';
+import {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_PREFETCH,
+  MAX_BUFFER_SIZE,
+  MAX_MESSAGE_SIZE_LIMIT,
+  MAX_PREFETCH,
+} from '../limits.ts';
 import { AckMode, OverflowPolicy, Routing, SlowConsumerPolicy, type TopicSettings } from './types.ts';
 
-/** Largest buffer_size: 16 Mi slots keeps a full fanout ring's slot array near 128 MiB. */
-export const MAX_BUFFER_SIZE = 16_777_216;
-/** Largest max_message_size: 64 MiB, the hard payload limit every frame size is derived from. */
-export const MAX_MESSAGE_SIZE_LIMIT = 67_108_864;
-/** Largest prefetch (the config schema's bound): more in flight per consumer defeats a cap. */
-export const MAX_PREFETCH = 65_535;
+export { MAX_BUFFER_SIZE, MAX_MESSAGE_SIZE_LIMIT, MAX_PREFETCH };
 
 /** Settings a topic gets for every field its declaration leaves out. */
 export const DEFAULT_TOPIC_SETTINGS = {
   /** Recent messages kept per fanout topic / waiting messages per queue topic. */
-  bufferSize: 10_000,
+  bufferSize: DEFAULT_BUFFER_SIZE,
   /** 1 MiB: big enough for most payloads, small enough that a few cannot exhaust memory. */
-  maxMessageSize: 1_048_576,
+  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
   /** Refusing is the only policy that never loses an accepted message nor stalls a publisher. */
   overflow: OverflowPolicy.Reject,
   /** Fanout subscribers are at most once: a laggard is told what it missed, not disconnected. */
   slowConsumer: SlowConsumerPolicy.DropOldest,
   ack: AckMode.None,
   /** RabbitMQ-like default: enough to keep a consumer busy, few to redeliver when it dies. */
-  prefetch: 64,
+  prefetch: DEFAULT_PREFETCH,
 } as const satisfies Omit<TopicSettings, 'routing'>;
 
 /** A topic declaration: the routing is required, every other field defaults. */

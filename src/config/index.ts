@@ -57,4 +57,4 @@ export {
   type TopicConfig,
   type TopicKey,
 } from './schema.ts';
-export { TOPIC_NAME_CHARACTERS, validateTopicName } from './topic-name.ts';
+export { TOPIC_NAME_CHARACTERS, validateTopicName } from '../topic-name.ts';

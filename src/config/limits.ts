@@ -2,9 +2,20 @@
  * Every configuration default and hard limit, in one place. The schema, the docs
  * (docs/config.md) and the tests all read these; change a value here and nowhere else.
  *
- * This module has no imports so the protocol and broker layers can share the limits that are
- * theirs too (topic names, message and frame sizes) without pulling in the config loader.
+ * The limits the broker and protocol layers share (topic names, message sizes, buffer bounds)
+ * live in `src/limits.ts` and are re-exported here, so every layer enforces the same numbers.
  */
+import { MAX_MESSAGE_SIZE_LIMIT } from '../limits.ts';
+
+export {
+  DEFAULT_BUFFER_SIZE,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  DEFAULT_PREFETCH,
+  MAX_BUFFER_SIZE,
+  MAX_MESSAGE_SIZE_LIMIT,
+  MAX_PREFETCH,
+  MAX_TOPIC_NAME_LENGTH,
+} from '../limits.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -42,8 +53,6 @@ export const MIN_HEARTBEAT_INTERVAL_MS = 100;
 export const DEFAULT_HEARTBEAT_MAX_MISSED = 2;
 /** Bytes a frame carries besides its payload (length, op, ids, topic name), rounded up generously. */
 export const FRAME_OVERHEAD_BYTES = 1 * KiB;
-/** Hard cap on a payload: larger messages belong in a blob store, with a reference sent here. */
-export const MAX_MESSAGE_SIZE_LIMIT = 64 * MiB;
 /** Hard cap on a frame: the largest payload plus its overhead. */
 export const MAX_FRAME_SIZE_LIMIT = MAX_MESSAGE_SIZE_LIMIT + FRAME_OVERHEAD_BYTES;
 /** Smallest frame limit: a HELLO with a 1 KiB token and a 256-byte client name must still fit. */
@@ -69,19 +78,6 @@ export const DEFAULT_LOG_LEVEL = 'info';
 
 // ---------------------------------------------------------------------------------------------
 // [[topics]]
-
-/** Topic names travel with a one-byte length in PUB and SUB frames; 128 leaves room to grow. */
-export const MAX_TOPIC_NAME_LENGTH = 128;
-/** Recent messages a fanout topic keeps (lag bound) or a queue topic holds waiting. */
-export const DEFAULT_BUFFER_SIZE = 10_000;
-/** 2^24 slots: the ring's slot array stays under ~128 MiB of references even when full. */
-export const MAX_BUFFER_SIZE = 16_777_216;
-/** 1 MiB covers typical events and documents; larger payloads must opt in per topic. */
-export const DEFAULT_MAX_MESSAGE_SIZE = 1 * MiB;
-/** Enough in-flight messages per consumer to hide a round trip, few enough to spread work. */
-export const DEFAULT_PREFETCH = 64;
-/** In-flight deliveries per consumer are tracked individually; beyond this, acks stop being cheap. */
-export const MAX_PREFETCH = 65_535;
 
 // ---------------------------------------------------------------------------------------------
 // [performance]

@@ -51,7 +51,7 @@ import {
   MIN_MAX_PENDING_BYTES,
 } from './limits.ts';
 import { EXPLAINED } from './problems.ts';
-import { TOPIC_NAME_CHARACTERS, validateTopicName } from './topic-name.ts';
+import { TOPIC_NAME_CHARACTERS, validateTopicName } from '../topic-name.ts';
 
 /** Metadata attached to leaf schemas whose rule a range or a value list cannot describe. */
 export interface KeyMeta {

@@ -2,6 +2,7 @@
  * Every size and limit of the wire format, each with why it is what it is (docs/protocol.md §5).
  * A frame's `length` counts the op byte and the body, not the 4 length bytes themselves (§1.2).
  */
+import { MAX_TOPIC_NAME_LENGTH } from '../limits.ts';
 import { Op } from './ops.ts';
 
 export { PROTOCOL_VERSION } from './ops.ts';
@@ -27,7 +28,7 @@ export const FRAME_OVERHEAD = 1024;
 export const MAX_FRAME_LENGTH_FIELD = 0xffff_ffff;
 
 /** Longest topic name in bytes: topic_len is a u8, and 128 keeps names readable in logs and metrics. */
-export const MAX_TOPIC_LENGTH = 128;
+export const MAX_TOPIC_LENGTH = MAX_TOPIC_NAME_LENGTH;
 /** Longest client name in HELLO, in UTF-8 bytes: enough for host:pid:purpose labels. */
 export const MAX_CLIENT_NAME = 256;
 /** Longest server name in WELCOME, in UTF-8 bytes: the same bound as a client name. */
