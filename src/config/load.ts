@@ -5,6 +5,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { BUILTIN_CONFIG_TOML } from './builtin.ts';
 import { CONFIG_FILE_ENV, type Environment } from './env.ts';
 import { MAX_CONFIG_FILE_BYTES } from './limits.ts';
 import type { ConfigOverride } from './overrides.ts';
@@ -12,7 +13,7 @@ import type { BrokerConfig } from './schema.ts';
 import { parseToml, type TomlDocument } from './toml.ts';
 import { buildConfig } from './validate.ts';
 
-/** The `source` of a configuration loaded without a file: every key at its default, no topics. */
+/** The `source` of a configuration loaded without a file: {@link BUILTIN_CONFIG_TOML}. */
 export const BUILTIN_SOURCE = 'built-in defaults';
 
 /** Options of {@link loadConfig}. */
@@ -101,7 +102,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const fromEnv = options.file === undefined && named !== undefined && named !== '';
   const file = options.file ?? (fromEnv ? named : undefined);
   if (file === undefined) {
-    const built = buildConfig(Object.create(null) as TomlDocument, env, options.overrides);
+    const built = buildConfig(parseToml(BUILTIN_CONFIG_TOML, BUILTIN_SOURCE), env, options.overrides);
     return { ...built, source: BUILTIN_SOURCE, file: undefined };
   }
   const path = resolve(file);
@@ -131,7 +132,7 @@ export function validateConfig(input: unknown): BrokerConfig {
   return buildConfig(input as TomlDocument, {}, [], true).config;
 }
 
-/** The built-in configuration: every key at its default, no topics. */
+/** The built-in configuration: every key at its default, plus the starter topics of {@link BUILTIN_CONFIG_TOML}. */
 export function defaultConfig(): BrokerConfig {
-  return buildConfig(Object.create(null) as TomlDocument).config;
+  return buildConfig(parseToml(BUILTIN_CONFIG_TOML, BUILTIN_SOURCE)).config;
 }

@@ -90,7 +90,15 @@ describe('the built-in defaults', () => {
     assert.equal(loaded.source, BUILTIN_SOURCE);
     assert.equal(loaded.file, undefined);
     assert.deepEqual(loaded.config, defaultConfig());
-    assert.deepEqual(loaded.config.topics, []);
+    assert.deepEqual(
+      loaded.config.topics.map((t) => [t.name, t.routing]),
+      [
+        ['events', 'Fanout'],
+        ['jobs', 'Queue'],
+        ['bench', 'Fanout'],
+        ['bench.queue', 'Queue'],
+      ],
+    );
   });
 
   test('give every key the default the key catalog lists', () => {
@@ -104,8 +112,8 @@ describe('the built-in defaults', () => {
     assert.equal((await loadConfig({ env: { MYCELIUM_CONFIG: '' } })).source, BUILTIN_SOURCE);
   });
 
-  test('an empty file is the built-in defaults', () => {
-    assert.deepEqual(parseConfig(''), defaultConfig());
+  test('an empty file has every key at its default and no topics: the starter topics are not inherited', () => {
+    assert.deepEqual(parseConfig(''), { ...defaultConfig(), topics: [] });
   });
 });
 

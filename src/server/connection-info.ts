@@ -1,0 +1,28 @@
+/** What the server tells about a connection: in the registry and in 'connection_closed' events. */
+import type { CloseReason } from './close-reason.ts';
+
+/** Which listener a connection came in on. */
+export type Transport = 'unix' | 'tcp';
+
+/** A connection as the registry lists it. */
+export interface ConnectionInfo {
+  readonly id: number;
+  readonly transport: Transport;
+  /** `host:port` for TCP, `unix` for the Unix socket. */
+  readonly remote: string;
+  /** The name the client gave in HELLO ('' before the handshake). */
+  readonly clientName: string;
+  /** True once the handshake completed (and still after the connection closed). */
+  readonly established: boolean;
+  /** Live subscriptions. */
+  readonly subscriptions: number;
+  /** Output not yet written to the kernel, in bytes. */
+  readonly pendingBytes: number;
+}
+
+/** A connection that has closed, with why (the payload of the 'connection_closed' event). */
+export interface ClosedConnectionInfo extends ConnectionInfo {
+  readonly reason: CloseReason;
+  /** More about the reason: which slow-consumer limit, or the socket error code. */
+  readonly detail: string | undefined;
+}

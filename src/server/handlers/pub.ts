@@ -1,0 +1,78 @@
+/**
+ * PUB (docs/protocol.md §3.3): the hot path. Topic bytes resolve through the connection's cache,
+ * the payload goes to the broker as a view of the read buffer (no copy, no string), and a
+ * confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
+ * leave the connection open, also for unconfirmed publishes, so the publisher learns of them.
+ */
+import { OverflowPolicy, type TopicHandle } from '../../broker/index.ts';
+import { MyceliumError } from '../../errors.ts';
+import { Op, PUBACK_FRAME_SIZE, writePubAck } from '../../protocol/index.ts';
+import type { Connection } from '../connection.ts';
+
+export function handlePub(
+  c: Connection,
+  confirmId: number,
+  buf: Buffer,
+  topicStart: number,
+  topicLen: number,
+  payloadStart: number,
+  payloadEnd: number,
+): void {
+  if (c.ctx.draining) {
+    c.reply('SHUTTING_DOWN', Op.PUB, confirmId, 'the server is shutting down and accepts no publishes');
+    return;
+  }
+  const topic = c.topics.lookup(buf, topicStart, topicLen);
+  if (topic === undefined) {
+    notFound(c, confirmId, buf, topicStart, topicLen);
+    return;
+  }
+  const broker = c.ctx.broker;
+  if (topic.settings.overflow === OverflowPolicy.Block && !broker.canPublish(topic)) {
+    c.hold(topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    return;
+  }
+  let seq: number;
+  try {
+    seq = broker.publish(topic, buf.subarray(payloadStart, payloadEnd));
+  } catch (err) {
+    failed(c, err, topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    return;
+  }
+  if (confirmId !== 0) {
+    const w = c.writer;
+    const at = w.reserve(PUBACK_FRAME_SIZE);
+    writePubAck(w.chunk, at, confirmId, seq);
+    w.commit(PUBACK_FRAME_SIZE);
+  }
+}
+
+function failed(
+  c: Connection,
+  err: unknown,
+  topic: TopicHandle,
+  confirmId: number,
+  buf: Buffer,
+  topicStart: number,
+  topicLen: number,
+  payloadStart: number,
+  payloadEnd: number,
+): void {
+  if (!(err instanceof MyceliumError)) throw err;
+  if (err.code === 'TOPIC_NOT_FOUND') {
+    // A cached handle went stale (topic deleted, maybe recreated): look the name up again once.
+    c.topics.forget(topic);
+    if (c.topics.lookup(buf, topicStart, topicLen) !== undefined) {
+      handlePub(c, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    } else {
+      notFound(c, confirmId, buf, topicStart, topicLen);
+    }
+    return;
+  }
+  c.reply(err.code, Op.PUB, confirmId, err.message);
+}
+
+function notFound(c: Connection, confirmId: number, buf: Buffer, topicStart: number, topicLen: number): void {
+  const name = buf.toString('latin1', topicStart, topicStart + topicLen);
+  c.reply('TOPIC_NOT_FOUND', Op.PUB, confirmId, `no topic named "${name}"`);
+}

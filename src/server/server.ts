@@ -1,0 +1,306 @@
+/**
+ * The server: listeners, the connection registry, the sweep, and the lifecycle (start, graceful
+ * shutdown, immediate close). Routing state lives in the broker; this file only wires sockets to
+ * it (ARCHITECTURE.md §1).
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { Broker } from '../broker/index.ts';
+import type { BrokerConfig } from '../config/index.ts';
+import { encodeErr } from '../protocol/index.ts';
+import { TokenCheck } from './auth.ts';
+import { ChunkPool } from './chunk-pool.ts';
+import { LocalCloseReason } from './close-reason.ts';
+import { CLOSE_LINGER_MS, Connection } from './connection.ts';
+import type { ClosedConnectionInfo, ConnectionInfo, Transport } from './connection-info.ts';
+import type { ConnectionLimits, ServerContext } from './context.ts';
+import { undrained, waitUntil } from './drain.ts';
+import { FlushScheduler } from './flush-scheduler.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ConnectionRegistry, type ConnectionRegistryView } from './registry.ts';
+import { Sweeper, sweepPeriodMs } from './sweeper.ts';
+import { listenTcp, type TcpAddress } from './tcp-listener.ts';
+import { logStartup, prepareTopics } from './startup.ts';
+import { listenUnix, parseSocketMode, removeSocketFile, type UnixListenResult } from './unix-listener.ts';
+
+/** The name a server gives in WELCOME. */
+export const SERVER_NAME = 'mycelium';
+
+/** Options of `startServer`. */
+export interface StartOptions {
+  /** Where to log (default: a JSON pino logger at `server.log_level` on stdout). */
+  readonly logger?: Logger;
+  /** The broker to serve (default: a new one). Topics from the config are created on it. */
+  readonly broker?: Broker;
+}
+
+/** Where a running server listens. */
+export interface ServerAddresses {
+  readonly unix: string;
+  /** The bound TCP address; `port` is the real one when the config asked for port 0. */
+  readonly tcp: TcpAddress;
+}
+
+/** Lifecycle events of a {@link MyceliumServer}. */
+export interface MyceliumServerEvents {
+  /** A socket was accepted (before its handshake). */
+  connection_opened: [info: ConnectionInfo];
+  /** A connection completed its handshake. */
+  connection_established: [info: ConnectionInfo];
+  /** A connection closed; `info.reason` says why (also for clients refused at max_connections). */
+  connection_closed: [info: ClosedConnectionInfo];
+  /** A graceful shutdown began: listeners are closed and publishes get SHUTTING_DOWN. */
+  draining: [];
+  /** Every connection and listener is closed and the socket file removed. */
+  closed: [];
+}
+
+/** A running Mycelium server. Create one with {@link startServer}. */
+export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
+  readonly broker: Broker;
+  readonly config: BrokerConfig;
+  readonly #registry = new ConnectionRegistry();
+  readonly #sockets = new Set<Socket>();
+  readonly #logger: Logger;
+  readonly #ctx: ServerContext;
+  readonly #sweeper: Sweeper;
+  readonly #unixServer: Server;
+  readonly #tcpServer: Server;
+  #addresses: ServerAddresses | undefined;
+  #unixBound: UnixListenResult | undefined;
+  #nextId = 0;
+  #draining = false;
+  #closed = false;
+  #shutdown: Promise<void> | undefined;
+  #socketsGone: (() => void)[] = [];
+  #emittedClosed = false;
+
+  /** Use {@link startServer}; the constructor does not listen. */
+  constructor(config: BrokerConfig, options: StartOptions = {}) {
+    super();
+    this.config = config;
+    const s = config.server;
+    const p = config.performance;
+    this.#logger = options.logger ?? createLogger(s.log_level, { pretty: false });
+    this.broker = options.broker ?? new Broker();
+    const limits: ConnectionLimits = {
+      maxFrameSize: s.max_frame_size,
+      maxSubscriptions: s.max_subscriptions_per_connection,
+      connectionTimeoutMs: s.connection_timeout_ms,
+      heartbeatIntervalMs: s.heartbeat_interval_ms,
+      heartbeatMaxMissed: s.heartbeat_max_missed,
+      writeDeadlineMs: s.write_deadline_ms,
+      writer: {
+        batchSize: p.batch_size,
+        channelCapacity: p.channel_capacity,
+        maxPendingBytes: s.max_pending_bytes,
+      },
+    };
+    const server = this;
+    this.#ctx = {
+      broker: this.broker,
+      limits,
+      logger: this.#logger,
+      pool: new ChunkPool(),
+      scheduler: new FlushScheduler(p.flush_interval_ms),
+      token: s.auth_token === undefined ? undefined : new TokenCheck(s.auth_token),
+      serverName: SERVER_NAME,
+      get draining() {
+        return server.#draining;
+      },
+      connectionEstablished: (c) => this.#established(c),
+      connectionClosing: (c) => this.#registry.remove(c),
+      connectionClosed: (c) => this.#connectionClosed(c.closedInfo()),
+    };
+    const period = sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms);
+    this.#sweeper = new Sweeper(period, () => this.#registry.values());
+    this.#unixServer = createServer((socket) => this.#accept(socket, 'unix'));
+    this.#tcpServer = createServer({ noDelay: true }, (socket) => this.#accept(socket, 'tcp'));
+  }
+
+  /** Where the server listens (after `startServer` resolved). */
+  get addresses(): ServerAddresses {
+    if (this.#addresses === undefined) throw new Error('the server is not listening yet');
+    return this.#addresses;
+  }
+
+  /** The live connections. */
+  get connections(): ConnectionRegistryView {
+    return this.#registry;
+  }
+
+  /** True from the start of `shutdown()` (or `close()`). */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Creates the configured topics, opens both listeners and starts the sweep. */
+  async listen(): Promise<ServerAddresses> {
+    prepareTopics(this.broker, this.config.topics, this.#logger);
+    const s = this.config.server;
+    this.#unixBound = await listenUnix(this.#unixServer, s.socket_path, parseSocketMode(s.socket_mode));
+    let tcp: TcpAddress;
+    try {
+      tcp = await listenTcp(this.#tcpServer, s.bind_address, s.port);
+    } catch (err) {
+      await this.#closeListeners();
+      throw err;
+    }
+    this.#addresses = { unix: this.#unixBound.path, tcp };
+    // After listen, a listener error (e.g. EMFILE on accept) is logged; the server keeps serving.
+    const onListenerError = (err: Error): void => {
+      this.#logger.error({ err }, 'listener error');
+    };
+    this.#unixServer.on('error', onListenerError);
+    this.#tcpServer.on('error', onListenerError);
+    this.#sweeper.start();
+    logStartup(this.#logger, this.config, this.#addresses);
+    return this.#addresses;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, answer publishes with SHUTTING_DOWN, deliver what was
+   * accepted, wait up to shutdown_grace_ms for queue acks and waiting messages, then send
+   * SHUTTING_DOWN and close every connection. Calling it again returns the same promise.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#drain();
+    return this.#shutdown;
+  }
+
+  /** Immediate close: listeners and every connection are closed at once, nothing is drained. */
+  async close(): Promise<void> {
+    this.#draining = true;
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#sweeper.stop();
+      for (const c of [...this.#registry.values()]) c.close(LocalCloseReason.ServerClosed);
+      for (const socket of this.#sockets) socket.destroy();
+    }
+    await this.#finish();
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#closed) return;
+    this.#draining = true;
+    this.#logger.info({ connections: this.#registry.count }, 'shutting down: draining');
+    this.emit('draining');
+    this.#unixServer.close();
+    this.#tcpServer.close();
+    for (const c of [...this.#registry.values()]) {
+      if (!c.established) c.fail('SHUTTING_DOWN', 'the server is shutting down');
+      else if (c.blocked) c.releaseHeld();
+      else this.broker.resumeSubscriber(c);
+    }
+    this.#ctx.scheduler.flushAll();
+    const left = await waitUntil(
+      () => undrained(this.broker, this.#registry.values()),
+      this.config.server.shutdown_grace_ms,
+      () => this.#closed,
+    );
+    if (left !== undefined && !this.#closed) {
+      this.#logger.warn({ left }, 'shutdown grace period over with messages undelivered');
+    }
+    for (const c of [...this.#registry.values()]) c.fail('SHUTTING_DOWN', 'the server is shutting down');
+    this.#closed = true;
+    await this.#finish();
+  }
+
+  /** Waits for every socket to close, closes the listeners, removes the socket file. */
+  async #finish(): Promise<void> {
+    if (this.#sockets.size > 0) await new Promise<void>((resolve) => this.#socketsGone.push(resolve));
+    this.#sweeper.stop();
+    await this.#closeListeners();
+    if (!this.#emittedClosed) {
+      this.#emittedClosed = true;
+      this.#logger.info('server closed');
+      this.emit('closed');
+    }
+  }
+
+  async #closeListeners(): Promise<void> {
+    await Promise.all([closeServer(this.#unixServer), closeServer(this.#tcpServer)]);
+    if (this.#unixBound !== undefined) await removeSocketFile(this.#unixBound);
+  }
+
+  #accept(socket: Socket, transport: Transport): void {
+    this.#sockets.add(socket);
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      if (this.#sockets.size === 0) for (const resolve of this.#socketsGone.splice(0)) resolve();
+    });
+    const id = ++this.#nextId;
+    if (this.#closed) {
+      socket.destroy();
+      return;
+    }
+    const max = this.config.server.max_connections;
+    if (this.#draining) {
+      this.#refuse(socket, id, transport, 'SHUTTING_DOWN', 'the server is shutting down');
+    } else if (this.#registry.count >= max) {
+      this.#refuse(socket, id, transport, 'MAX_CONNECTIONS', `the server is at max_connections (${max})`);
+    } else {
+      const conn = new Connection(id, socket, transport, this.#ctx);
+      this.#registry.add(conn);
+      this.#logger.debug({ conn: id, transport, remote: conn.remote }, 'connection opened');
+      this.emit('connection_opened', conn.info());
+    }
+  }
+
+  /** Answers a socket we will not serve with one ERR, then closes it; others are unaffected. */
+  #refuse(
+    socket: Socket,
+    id: number,
+    transport: Transport,
+    reason: 'MAX_CONNECTIONS' | 'SHUTTING_DOWN',
+    text: string,
+  ): void {
+    socket.on('error', () => {});
+    socket.end(encodeErr(reason, 0, 0, text));
+    socket.resume();
+    const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
+    linger.unref();
+    const remote = transport === 'tcp' ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix';
+    socket.once('close', () => {
+      clearTimeout(linger);
+      this.#connectionClosed({
+        id,
+        transport,
+        remote,
+        clientName: '',
+        established: false,
+        subscriptions: 0,
+        pendingBytes: 0,
+        reason,
+        detail: undefined,
+      });
+    });
+  }
+
+  #established(conn: Connection): void {
+    this.#logger.debug({ conn: conn.id, client: conn.clientName }, 'connection established');
+    this.emit('connection_established', conn.info());
+  }
+
+  #connectionClosed(info: ClosedConnectionInfo): void {
+    this.#logger.debug({ conn: info.id, reason: info.reason, detail: info.detail }, 'connection closed');
+    this.emit('connection_closed', info);
+  }
+}
+
+/** Starts a server for `config`: topics created, both listeners open. */
+export async function startServer(config: BrokerConfig, options: StartOptions = {}): Promise<MyceliumServer> {
+  const server = new MyceliumServer(config, options);
+  await server.listen();
+  return server;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) {
+      resolve();
+      return;
+    }
+    server.close(() => resolve());
+  });
+}

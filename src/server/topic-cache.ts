@@ -1,0 +1,60 @@
+/**
+ * Per-connection topic handles keyed by the topic's bytes, so a PUB skips decoding its topic to a
+ * string (86-138 ns, ARCHITECTURE.md §4) and the broker's name lookup. A publisher uses a handful
+ * of topics: a few slots compared byte by byte cost less than a decode. A handle goes stale when
+ * its topic is deleted; the PUB handler then calls `forget` and looks the name up again.
+ */
+import type { Broker, TopicHandle } from '../broker/index.ts';
+
+/** Topics remembered per connection; past this the oldest slot is reused. */
+export const TOPIC_CACHE_SLOTS = 8;
+
+/** Topic bytes -> broker handle, for one connection. */
+export class TopicCache {
+  readonly #broker: Broker;
+  readonly #keys: Uint8Array[] = [];
+  readonly #handles: TopicHandle[] = [];
+  #victim = 0;
+
+  constructor(broker: Broker) {
+    this.#broker = broker;
+  }
+
+  /** The handle for the topic `buf[start, start + len)`, or undefined when no such topic exists. */
+  lookup(buf: Buffer, start: number, len: number): TopicHandle | undefined {
+    const keys = this.#keys;
+    next: for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      if (key.length !== len) continue;
+      for (let j = 0; j < len; j++) if (key[j] !== buf[start + j]) continue next;
+      return this.#handles[i];
+    }
+    // Topic bytes are ASCII (§3.14): latin1 is the cheapest exact decode.
+    const handle = this.#broker.getTopic(buf.toString('latin1', start, start + len));
+    if (handle !== undefined) this.#remember(Buffer.from(buf.subarray(start, start + len)), handle);
+    return handle;
+  }
+
+  /** Drops a handle that turned out stale (its topic was deleted). */
+  forget(handle: TopicHandle): void {
+    for (let i = 0; i < this.#handles.length; i++) {
+      if (this.#handles[i] === handle) {
+        this.#keys.splice(i, 1);
+        this.#handles.splice(i, 1);
+        i--;
+      }
+    }
+    this.#victim = 0;
+  }
+
+  #remember(key: Uint8Array, handle: TopicHandle): void {
+    if (this.#keys.length < TOPIC_CACHE_SLOTS) {
+      this.#keys.push(key);
+      this.#handles.push(handle);
+      return;
+    }
+    this.#keys[this.#victim] = key;
+    this.#handles[this.#victim] = handle;
+    this.#victim = (this.#victim + 1) % TOPIC_CACHE_SLOTS;
+  }
+}
