@@ -16,6 +16,10 @@ export interface CommandModule {
 const COMMANDS: readonly CommandModule[] = [
   await import('./commands/serve.ts'),
   await import('./commands/config-check.ts'),
+  await import('./commands/pub.ts'),
+  await import('./commands/sub.ts'),
+  await import('./commands/bench.ts'),
+  await import('./commands/stats.ts'),
 ];
 
 /** Builds the program with every command registered, ready for `parseAsync(process.argv)`. */
