@@ -24,7 +24,9 @@ import {
 const FRAMES_PER_CHUNK = 4096;
 const SOCKET_READ = 64 * 1024;
 const secondsArg = process.argv.indexOf('--seconds');
-const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : 1.5;
+/** `--quick` (CI): a few milliseconds per case and no results file, so the bench cannot rot. */
+const QUICK = process.argv.includes('--quick');
+const SECONDS = secondsArg > 0 ? Number(process.argv[secondsArg + 1]) : QUICK ? 0.02 : 1.5;
 
 /** Counts PUBs and payload bytes so the work cannot be optimised away. */
 class CountingHandler implements ServerFrameHandler {
@@ -158,6 +160,7 @@ function main(): void {
       `${r.name.padEnd(36)} ${`${r.payloadBytes} B`.padStart(8)} ${fps.padStart(14)} ${r.mbPerSecond.toFixed(0).padStart(9)}`,
     );
   }
+  if (QUICK) return;
   const date = new Date().toISOString().slice(0, 10);
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'results');
   mkdirSync(dir, { recursive: true });
