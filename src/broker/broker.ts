@@ -7,6 +7,7 @@
  * Everything is synchronous. `publish` allocates nothing per message: no promise, closure or
  * object; the payload reference itself is what the topic keeps.
  */
+import { channel } from 'node:diagnostics_channel';
 import { MyceliumError } from '../errors.ts';
 import { invalidArgument, messageTooLarge, subscriptionNotFound, topicNotFound } from './fail.ts';
 import { FanoutSubscription, FanoutTopic } from './fanout-topic.ts';
@@ -38,6 +39,21 @@ export interface BrokerOptions {
 const START_NEW: StartPosition = { kind: 'new' };
 /** Largest sid: the protocol carries it as a u32. */
 const MAX_SID = 0xffff_ffff;
+
+/**
+ * Published once per deleted topic (`{ name, stats }`), just before it goes, so observers such as
+ * the metrics layer can account for what the topic counted after their last read. The stats are
+ * those of the live topic: the queued messages the deletion drops are still in `depth`, not yet in
+ * `droppedDeleted`. The broker stays free of any metrics library: this channel is its seam.
+ */
+export const TOPIC_DELETED_CHANNEL = 'mycelium:broker:topic_deleted';
+const topicDeletedChannel = channel(TOPIC_DELETED_CHANNEL);
+
+/** The message of {@link TOPIC_DELETED_CHANNEL}. */
+export interface TopicDeletedEvent {
+  readonly name: string;
+  readonly stats: TopicStats;
+}
 
 /** An in-process message broker: topics with fanout or queue routing (ARCHITECTURE.md §2). */
 export class Broker {
@@ -79,6 +95,9 @@ export class Broker {
    */
   deleteTopic(name: string): TopicDeletion {
     const topic = this.#topics.get(name) ?? topicNotFound(name);
+    if (topicDeletedChannel.hasSubscribers) {
+      topicDeletedChannel.publish({ name, stats: this.topicStats(name) } satisfies TopicDeletedEvent);
+    }
     this.#topics.remove(name);
     topic.owner = null;
     const { subs, droppedQueued } = topic.close();

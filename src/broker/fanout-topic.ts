@@ -73,21 +73,28 @@ export class FanoutTopic extends Topic {
     c.published++;
     c.publishedBytes += payload.length;
     const subs = this.#subs;
-    if (subs.length === 0) return seq;
+    // The first subscriber found unable to keep up (TopicHandle.behind).
+    let behind: Subscriber | null = null;
     const oldest = ring.head - ring.size;
     for (let i = 0; i < subs.length; i++) {
       const s = subs[i]!;
+      const subscriber = s.subscriber;
       if (s.cursor === seq) {
-        const subscriber = s.subscriber;
         if (subscriber.writable) {
           s.cursor = seq + 1;
           c.delivered++;
           subscriber.deliver(s, seq, payload, 0, 1);
+        } else if (behind === null) {
+          behind = subscriber;
         }
       } else if (s.cursor < oldest && this.#fellOut(s, oldest)) {
         i--; // the last subscription was swapped into slot i
+      } else if (behind === null && !subscriber.writable) {
+        // Still catching up from the ring and backed up again: `resume` serves it once it drains.
+        behind = subscriber;
       }
     }
+    this.behind = behind;
     if (this.#evicted.length !== 0) this.#tellEvicted();
     return seq;
   }

@@ -2,7 +2,7 @@
  * The broker core's public surface: what the server (and anyone embedding a broker) imports.
  * Everything else in this folder is internal.
  */
-export { Broker, type BrokerOptions } from './broker.ts';
+export { Broker, type BrokerOptions, TOPIC_DELETED_CHANNEL, type TopicDeletedEvent } from './broker.ts';
 export {
   DEFAULT_TOPIC_SETTINGS,
   MAX_BUFFER_SIZE,

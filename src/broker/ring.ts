@@ -1,10 +1,17 @@
 /**
- * The fanout ring: the last `limit` payloads of a topic, by seq. It holds references, so each
- * message exists once however many subscribers read it; each subscription only keeps a cursor.
+ * The fanout ring: the last `limit` payloads of a topic, by seq. Each message exists once however
+ * many subscribers read it; each subscription only keeps a cursor.
  *
- * The slot array has a power-of-two length so a seq maps to its slot with one `&`. It starts
- * small and doubles as messages arrive, up to the first power of two >= limit, so an idle topic
- * declared with a million-message buffer costs a few hundred bytes, not 8 MiB.
+ * A slot keeps where the payload's bytes are (its ArrayBuffer, offset and length), not the view
+ * object it arrived as. The views a server makes of its read buffers share a handful of
+ * ArrayBuffers, so the ring holds no object per message: holding a million view objects made
+ * every young-generation GC copy and promote each one, which cost the server half its publish
+ * throughput at 16 B. `get` makes a fresh view (only a lagging subscriber's catch-up needs one;
+ * a publish hands its own view to the caught-up subscribers).
+ *
+ * The slot arrays have a power-of-two length so a seq maps to its slot with one `&`. They start
+ * small and double as messages arrive, up to the first power of two >= limit, so an idle topic
+ * declared with a million-message buffer costs a few hundred bytes, not 20 MiB.
  */
 
 const INITIAL_CAPACITY = 16;
@@ -22,14 +29,20 @@ export class PayloadRing {
   /** How many of the most recent payloads are held (at most `limit`). */
   size = 0;
   #limit: number;
-  #slots: (Uint8Array | undefined)[];
+  #buffers: (ArrayBufferLike | undefined)[];
+  /** Byte offsets (a view may start anywhere in a buffer of up to 2^53 bytes). */
+  #offsets: Float64Array;
+  /** Byte lengths (at most max_message_size, 64 MiB). */
+  #lengths: Uint32Array;
   #mask: number;
 
   /** @param firstSeq the seq of the first payload to be pushed */
   constructor(limit: number, firstSeq = 1) {
     this.#limit = limit;
     this.head = firstSeq;
-    this.#slots = new Array<Uint8Array | undefined>(INITIAL_CAPACITY).fill(undefined);
+    this.#buffers = new Array<ArrayBufferLike | undefined>(INITIAL_CAPACITY).fill(undefined);
+    this.#offsets = new Float64Array(INITIAL_CAPACITY);
+    this.#lengths = new Uint32Array(INITIAL_CAPACITY);
     this.#mask = INITIAL_CAPACITY - 1;
   }
 
@@ -38,9 +51,9 @@ export class PayloadRing {
     return this.#limit;
   }
 
-  /** Length of the slot array now (it grows lazily). */
+  /** Length of the slot arrays now (they grow lazily). */
   get capacity(): number {
-    return this.#slots.length;
+    return this.#buffers.length;
   }
 
   /** The oldest seq still held (equals `head` when nothing is held). */
@@ -48,29 +61,36 @@ export class PayloadRing {
     return this.head - this.size;
   }
 
-  /** Appends the payload of seq `head`, forgetting the oldest one if the ring is at its limit. */
+  /**
+   * Appends the payload of seq `head`, forgetting the oldest one if the ring is at its limit.
+   * The payload's bytes are kept where they are, not copied: they must not change afterwards.
+   */
   push(payload: Uint8Array): void {
     const seq = this.head;
     if (this.size < this.#limit) {
-      if (this.size === this.#slots.length) this.#grow();
+      if (this.size === this.#buffers.length) this.#grow();
       this.size++;
     } else {
-      // Drop the reference now: with a slot array longer than limit, the slot would otherwise
-      // keep the payload alive until it is reused.
-      this.#slots[(seq - this.#limit) & this.#mask] = undefined;
+      // Drop the reference now: with slot arrays longer than limit, the slot would otherwise
+      // keep the buffer alive until it is reused.
+      this.#buffers[(seq - this.#limit) & this.#mask] = undefined;
     }
-    this.#slots[seq & this.#mask] = payload;
+    const i = seq & this.#mask;
+    this.#buffers[i] = payload.buffer;
+    this.#offsets[i] = payload.byteOffset;
+    this.#lengths[i] = payload.length;
     this.head = seq + 1;
   }
 
-  /** The payload of `seq`; the caller checks `oldest <= seq < head`. */
+  /** A view of the payload of `seq` (the bytes pushed, not a copy); the caller checks `oldest <= seq < head`. */
   get(seq: number): Uint8Array {
-    return this.#slots[seq & this.#mask]!;
+    const i = seq & this.#mask;
+    return new Uint8Array(this.#buffers[i]!, this.#offsets[i]!, this.#lengths[i]!);
   }
 
   /**
    * Changes the limit. Shrinking forgets the payloads that no longer fit and gives the slot
-   * array back down to the size the held payloads need.
+   * arrays back down to the size the held payloads need.
    */
   resize(limit: number): void {
     this.#limit = limit;
@@ -80,16 +100,24 @@ export class PayloadRing {
   }
 
   #grow(): void {
-    this.#rebuild(Math.min(this.#slots.length * 2, nextPowerOfTwo(this.#limit)));
+    this.#rebuild(Math.min(this.#buffers.length * 2, nextPowerOfTwo(this.#limit)));
   }
 
   #rebuild(capacity: number): void {
-    const slots = new Array<Uint8Array | undefined>(capacity).fill(undefined);
+    const buffers = new Array<ArrayBufferLike | undefined>(capacity).fill(undefined);
+    const offsets = new Float64Array(capacity);
+    const lengths = new Uint32Array(capacity);
     const mask = capacity - 1;
     for (let seq = this.head - this.size; seq < this.head; seq++) {
-      slots[seq & mask] = this.#slots[seq & this.#mask];
+      const from = seq & this.#mask;
+      const to = seq & mask;
+      buffers[to] = this.#buffers[from];
+      offsets[to] = this.#offsets[from]!;
+      lengths[to] = this.#lengths[from]!;
     }
-    this.#slots = slots;
+    this.#buffers = buffers;
+    this.#offsets = offsets;
+    this.#lengths = lengths;
     this.#mask = mask;
   }
 }

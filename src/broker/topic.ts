@@ -3,7 +3,14 @@
  * back to the broker that owns them (cleared on delete, which is how a cached handle goes stale).
  */
 import type { SubscriberRegistry } from './subscriber-registry.ts';
-import type { Subscription, TopicCounters, TopicHandle, TopicSettings, TopicStats } from './types.ts';
+import type {
+  Subscriber,
+  Subscription,
+  TopicCounters,
+  TopicHandle,
+  TopicSettings,
+  TopicStats,
+} from './types.ts';
 
 /** Fresh counters, all zero (one object shape for every topic). */
 export function zeroCounters(): TopicCounters {
@@ -45,6 +52,8 @@ export abstract class Topic implements TopicHandle {
   /** Copy of settings.maxMessageSize, read on every publish. */
   maxMessageSize: number;
   readonly counters: TopicCounters = zeroCounters();
+  /** See TopicHandle.behind; set by every fanout publish. */
+  behind: Subscriber | null = null;
   protected readonly registry: SubscriberRegistry;
 
   constructor(name: string, settings: TopicSettings, owner: object, registry: SubscriberRegistry) {

@@ -170,6 +170,14 @@ export interface TopicHandle {
   readonly name: string;
   /** The topic's settings as they are now (they change with `Broker.updateTopic`). */
   readonly settings: TopicSettings;
+  /**
+   * After a publish to this topic: a subscriber that could not take the message, or is still
+   * catching up, and is not writable now; null when every subscriber kept up (queue topics: always
+   * null, their own overflow policy applies). A server may pause that publisher briefly until
+   * this subscriber drains, so a fast publisher does not push a healthy one out of the ring.
+   * Optional so that stand-in handles (tests, tools) need not carry it.
+   */
+  readonly behind?: Subscriber | null;
 }
 
 /** What `Broker.subscribe` returns. */

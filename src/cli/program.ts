@@ -20,6 +20,7 @@ const COMMANDS: readonly CommandModule[] = [
   await import('./commands/sub.ts'),
   await import('./commands/bench.ts'),
   await import('./commands/stats.ts'),
+  await import('./commands/reload.ts'),
 ];
 
 /** Builds the program with every command registered, ready for `parseAsync(process.argv)`. */

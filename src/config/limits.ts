@@ -92,6 +92,15 @@ export const DEFAULT_CHANNEL_CAPACITY = 100_000;
 export const DEFAULT_BATCH_SIZE = 1000;
 /** A frame waits at most this long in a batch; 0 flushes at the end of the current tick. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1;
+/**
+ * Longest a publishing connection is paused (its socket not read) when a fanout delivery finds a
+ * subscriber backed up, so a fast publisher waits for a healthy subscriber instead of pushing it
+ * out of the ring (LAGGED). A few ms covers a subscriber's scheduling gap on a busy machine; a
+ * subscriber that stays stuck that long no longer pauses anyone until it drains. 0 disables.
+ */
+export const DEFAULT_PUBLISHER_STALL_MS = 5;
+/** Beyond a second the pause would stop being brief: a slow subscriber must not pace a publisher for long. */
+export const MAX_PUBLISHER_STALL_MS = 1000;
 
 // ---------------------------------------------------------------------------------------------
 // [metrics]

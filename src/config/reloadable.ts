@@ -44,6 +44,7 @@ export const RELOADABLE = {
     channel_capacity: true,
     batch_size: true,
     flush_interval_ms: true,
+    publisher_stall_ms: true,
   },
   metrics: {
     // The metrics endpoint is started once with the broker.

@@ -30,6 +30,7 @@ import {
   DEFAULT_METRICS_PORT,
   DEFAULT_PORT,
   DEFAULT_PREFETCH,
+  DEFAULT_PUBLISHER_STALL_MS,
   DEFAULT_SHUTDOWN_GRACE_MS,
   DEFAULT_SOCKET_MODE,
   DEFAULT_SOCKET_PATH,
@@ -42,6 +43,7 @@ import {
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PORT,
   MAX_PREFETCH,
+  MAX_PUBLISHER_STALL_MS,
   MAX_SOCKET_PATH_BYTES,
   MAX_TOPIC_NAME_LENGTH,
   MAX_TIMER_MS,
@@ -141,6 +143,7 @@ export const PerformanceSchema = z.strictObject({
   channel_capacity: int(1).default(DEFAULT_CHANNEL_CAPACITY),
   batch_size: int(1).default(DEFAULT_BATCH_SIZE),
   flush_interval_ms: int(0, MAX_TIMER_MS).default(DEFAULT_FLUSH_INTERVAL_MS),
+  publisher_stall_ms: int(0, MAX_PUBLISHER_STALL_MS).default(DEFAULT_PUBLISHER_STALL_MS),
 });
 
 /** `[metrics]`: the Prometheus endpoint. */

@@ -6,8 +6,15 @@
 import { isUtf8 } from 'node:buffer';
 import type { ErrorCode } from '../errors.ts';
 import type { FrameHandler } from './frames.ts';
-import { MAX_CLIENT_NAME, MAX_ERR_TEXT, MAX_SERVER_NAME, MAX_TOKEN, MAX_TOPIC_LENGTH } from './limits.ts';
-import { MSG_FLAGS_MASK, Op, PROTOCOL_VERSION, type StartKind } from './ops.ts';
+import {
+  MAX_CLIENT_NAME,
+  MAX_ERR_TEXT,
+  MAX_REPORT_TEXT,
+  MAX_SERVER_NAME,
+  MAX_TOKEN,
+  MAX_TOPIC_LENGTH,
+} from './limits.ts';
+import { MSG_FLAGS_MASK, Op, PROTOCOL_VERSION, ReloadStatus, type StartKind } from './ops.ts';
 import { topicBytesProblem } from './topic.ts';
 
 /** What a body parser may do to its decoder. */
@@ -179,8 +186,23 @@ export function parseBody(
       return welcome(ctx, h, b, s, e);
     case Op.ERR:
       return err(ctx, h, b, s, e);
+    case Op.RELOAD: {
+      // §3.15: request_id u32, nothing else (the length bounds fixed the size).
+      const requestId = u32(b, s);
+      if (h.onReload === undefined) return notTaken(ctx, op, requestId, 'RELOAD');
+      h.onReload(requestId);
+      return true;
+    }
+    case Op.RELOAD_RESULT:
+      return reloadResult(ctx, h, b, s, e);
   }
   // Unreachable: the decoder passes only ops that passed its direction table (§1.4).
+  return false;
+}
+
+/** §6.8: an admin op reached a handler that takes none; it is refused as an op this peer does not know. */
+function notTaken(ctx: BodyContext, op: number, ref: number, frame: string): false {
+  ctx.fail('UNKNOWN_OP', `${frame} is an admin op this peer does not take`, op, ref);
   return false;
 }
 
@@ -274,5 +296,41 @@ function err(ctx: BodyContext, h: FrameHandler, b: Buffer, s: number, e: number)
   const message = text(b, s + 9, textLen);
   if (message === undefined) return malformed(ctx, Op.ERR, 0, 'ERR text is not valid UTF-8');
   h.onErr(u16(b, s), b[s + 2]!, u32(b, s + 3), message);
+  return true;
+}
+
+/** §3.16: request_id u32 | status u8 | code u16 | text_len u16 | text, nothing after. */
+function reloadResult(ctx: BodyContext, h: FrameHandler, b: Buffer, s: number, e: number): boolean {
+  const requestId = u32(b, s);
+  const status = b[s + 4]!;
+  const code = u16(b, s + 5);
+  const textLen = u16(b, s + 7);
+  const op = Op.RELOAD_RESULT;
+  if (status > ReloadStatus.Rejected) {
+    return malformed(ctx, op, requestId, `RELOAD_RESULT status ${status} is not 0, 1 or 2`);
+  }
+  if ((status === ReloadStatus.Rejected) !== (code !== 0)) {
+    return malformed(
+      ctx,
+      op,
+      requestId,
+      'RELOAD_RESULT code must be set exactly when status is 2 (rejected)',
+    );
+  }
+  if (textLen > MAX_REPORT_TEXT) {
+    return malformed(ctx, op, requestId, `RELOAD_RESULT text_len ${textLen} is over ${MAX_REPORT_TEXT}`);
+  }
+  if (s + 9 + textLen !== e) {
+    return malformed(
+      ctx,
+      op,
+      requestId,
+      `RELOAD_RESULT text_len ${textLen} does not end at the end of the frame`,
+    );
+  }
+  const report = text(b, s + 9, textLen);
+  if (report === undefined) return malformed(ctx, op, requestId, 'RELOAD_RESULT text is not valid UTF-8');
+  if (h.onReloadResult === undefined) return notTaken(ctx, op, requestId, 'RELOAD_RESULT');
+  h.onReloadResult(requestId, status as ReloadStatus, code, report);
   return true;
 }

@@ -6,7 +6,7 @@ import { ProtocolError } from '../errors.ts';
 import { FrameDecoder } from './decode.ts';
 import type { Frame, FrameError, FrameHandler } from './frames.ts';
 import { DEFAULT_MAX_FRAME_SIZE } from './limits.ts';
-import type { Side, StartKind } from './ops.ts';
+import type { ReloadStatus, Side, StartKind } from './ops.ts';
 
 /** A handler that turns every call into a plain object (copying byte ranges) kept in order. */
 export class FrameCollector implements FrameHandler {
@@ -94,6 +94,12 @@ export class FrameCollector implements FrameHandler {
   }
   onErr(code: number, refOp: number, ref: number, text: string): void {
     this.events.push({ op: 'ERR', code, refOp, ref, text });
+  }
+  onReload(requestId: number): void {
+    this.events.push({ op: 'RELOAD', requestId });
+  }
+  onReloadResult(requestId: number, status: ReloadStatus, code: number, text: string): void {
+    this.events.push({ op: 'RELOAD_RESULT', requestId, status, code, text });
   }
   onError(err: FrameError): void {
     this.events.push(err);

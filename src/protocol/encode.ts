@@ -25,8 +25,11 @@ import {
   UNSUB_FRAME_SIZE,
   ACK_FRAME_SIZE,
   LAGGED_FRAME_SIZE,
+  MAX_REPORT_TEXT,
+  RELOAD_FRAME_SIZE,
+  RELOAD_RESULT_HEADER_SIZE,
 } from './limits.ts';
-import { MSG_FLAGS_MASK, Op, PROTOCOL_VERSION, StartKind } from './ops.ts';
+import { MSG_FLAGS_MASK, Op, PROTOCOL_VERSION, ReloadStatus, StartKind } from './ops.ts';
 import { encodeTopic, topicBytesProblem } from './topic.ts';
 import {
   writeAck,
@@ -278,6 +281,43 @@ export function encodeErr(code: ErrorCode | number, refOp: number, ref: number, 
   return out;
 }
 
+/** RELOAD (§3.15): asks the server to reload its configuration file; `requestId` comes back in the answer. */
+export function encodeReload(requestId: number): Buffer {
+  checkInt('requestId', requestId, 0, MAX_ID);
+  const out = Buffer.allocUnsafe(RELOAD_FRAME_SIZE);
+  writeFrameHeader(out, 0, RELOAD_FRAME_SIZE - 4, Op.RELOAD);
+  writeU32(out, 5, requestId);
+  return out;
+}
+
+/**
+ * RELOAD_RESULT (§3.16). `code` (a catalog code or wire number) is given exactly when `status` is
+ * Rejected. The report text must fit MAX_REPORT_TEXT UTF-8 bytes (the server cuts it to fit).
+ */
+export function encodeReloadResult(
+  requestId: number,
+  status: ReloadStatus,
+  code: ErrorCode | number,
+  text: string,
+): Buffer {
+  checkInt('requestId', requestId, 0, MAX_ID);
+  checkInt('status', status, ReloadStatus.Applied, ReloadStatus.Rejected);
+  const wire = typeof code === 'number' ? code : ERROR_CATALOG[code].wire;
+  checkInt('code', wire, 0, 0xffff);
+  if ((status === ReloadStatus.Rejected) !== (wire !== 0)) {
+    throw invalid('code must be set (non-zero) exactly when status is Rejected');
+  }
+  const textBytes = utf8('report text', text, MAX_REPORT_TEXT);
+  const out = Buffer.allocUnsafe(RELOAD_RESULT_HEADER_SIZE + textBytes.length);
+  writeFrameHeader(out, 0, out.length - 4, Op.RELOAD_RESULT);
+  writeU32(out, 5, requestId);
+  out[9] = status;
+  writeU16(out, 10, wire);
+  writeU16(out, 12, textBytes.length);
+  textBytes.copy(out, RELOAD_RESULT_HEADER_SIZE);
+  return out;
+}
+
 /** Any frame from its plain object: `encodeFrame(f)` decodes back to `f` (decodeAll). */
 export function encodeFrame(frame: Frame): Buffer {
   switch (frame.op) {
@@ -309,6 +349,10 @@ export function encodeFrame(frame: Frame): Buffer {
       return encodeLagged(frame.sid, frame.fromSeq, frame.count);
     case 'ERR':
       return encodeErr(frame.code, frame.refOp, frame.ref, frame.text);
+    case 'RELOAD':
+      return encodeReload(frame.requestId);
+    case 'RELOAD_RESULT':
+      return encodeReloadResult(frame.requestId, frame.status, frame.code, frame.text);
   }
 }
 

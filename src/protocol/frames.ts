@@ -3,7 +3,7 @@
  * client implement, the plain objects tests and tools use, and the error a decoder reports.
  */
 import { type ErrorCode, ProtocolError } from '../errors.ts';
-import type { StartKind } from './ops.ts';
+import type { ReloadStatus, StartKind } from './ops.ts';
 
 /**
  * A frame a decoder refused, with what an ERR reply needs to point at it (docs/protocol.md §3.13):
@@ -72,6 +72,11 @@ export interface ServerFrameHandler extends FrameHandlerBase {
   onUnsub(sid: number): void;
   /** ACK (§3.6). */
   onAck(sid: number, seq: number): void;
+  /**
+   * RELOAD (§3.15), an admin op. Optional: a handler without it refuses RELOAD as `UNKNOWN_OP`,
+   * like a peer that takes no admin ops (§6.8).
+   */
+  onReload?(requestId: number): void;
 }
 
 /** What a decoder running in the client calls, once per server frame; byte ranges as above. */
@@ -98,6 +103,11 @@ export interface ClientFrameHandler extends FrameHandlerBase {
   onLagged(sid: number, fromSeq: number, count: number): void;
   /** ERR (§3.13): `code` is the wire number (see codeFromWire); unknown numbers are passed on. */
   onErr(code: number, refOp: number, ref: number, text: string): void;
+  /**
+   * RELOAD_RESULT (§3.16): `code` is a wire number, 0 unless the reload was rejected. Optional:
+   * only admin tools send RELOAD; a handler without it refuses RELOAD_RESULT as `UNKNOWN_OP`.
+   */
+  onReloadResult?(requestId: number, status: ReloadStatus, code: number, text: string): void;
 }
 
 /** Both handler sets: what a tool that decodes either direction implements. */
@@ -194,6 +204,20 @@ export interface ErrFrame {
   readonly text: string;
 }
 
+/** RELOAD as a plain object (§3.15). */
+export interface ReloadFrame {
+  readonly op: 'RELOAD';
+  readonly requestId: number;
+}
+/** RELOAD_RESULT as a plain object (§3.16); `code` is the wire number (0 unless rejected). */
+export interface ReloadResultFrame {
+  readonly op: 'RELOAD_RESULT';
+  readonly requestId: number;
+  readonly status: ReloadStatus;
+  readonly code: number;
+  readonly text: string;
+}
+
 /** Any frame as a plain object, discriminated by `op` (for tests and tools, not the hot path). */
 export type Frame =
   | HelloFrame
@@ -209,4 +233,6 @@ export type Frame =
   | UnsubAckFrame
   | PubAckFrame
   | LaggedFrame
-  | ErrFrame;
+  | ErrFrame
+  | ReloadFrame
+  | ReloadResultFrame;

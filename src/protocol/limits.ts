@@ -38,6 +38,13 @@ export const MAX_TOKEN = 1024;
 /** Longest ERR text, in UTF-8 bytes: a sentence plus a 128-byte topic name, with room to spare. */
 export const MAX_ERR_TEXT = 1024;
 
+/**
+ * Longest RELOAD_RESULT report text, in UTF-8 bytes: with the frame's fixed fields it stays under
+ * 4096, the smallest max_frame_size a server may announce, so the answer always fits. A server
+ * cuts a longer report at a line boundary; the whole report is in its log.
+ */
+export const MAX_REPORT_TEXT = 4000;
+
 /** Largest u64 value (seq, counts) a peer may send: JS numbers are exact only up to 2^53 - 1. */
 export const MAX_SAFE_SEQ = Number.MAX_SAFE_INTEGER;
 /** Largest subscription id and confirm id: both are u32. */
@@ -61,6 +68,9 @@ export const SUB_ACK_FRAME_SIZE = 17;
 export const UNSUB_ACK_FRAME_SIZE = 9;
 export const PUBACK_FRAME_SIZE = 17;
 export const LAGGED_FRAME_SIZE = 25;
+export const RELOAD_FRAME_SIZE = 9;
+/** Frame header + request_id u32 + status u8 + code u16 + text_len u16; the text follows. */
+export const RELOAD_RESULT_HEADER_SIZE = 14;
 
 /** Unlimited (but for maxFrameSize) upper bound, for ops whose payload runs to the end. */
 const OPEN = MAX_FRAME_LENGTH_FIELD;
@@ -87,6 +97,8 @@ export const OP_LENGTH_BOUNDS: Readonly<Record<Op, readonly [min: number, max: n
   [Op.PUBACK]: [PUBACK_FRAME_SIZE - 4, PUBACK_FRAME_SIZE - 4],
   [Op.LAGGED]: [LAGGED_FRAME_SIZE - 4, LAGGED_FRAME_SIZE - 4],
   [Op.ERR]: [10, 10 + MAX_ERR_TEXT],
+  [Op.RELOAD]: [RELOAD_FRAME_SIZE - 4, RELOAD_FRAME_SIZE - 4],
+  [Op.RELOAD_RESULT]: [RELOAD_RESULT_HEADER_SIZE - 4, RELOAD_RESULT_HEADER_SIZE - 4 + MAX_REPORT_TEXT],
 };
 
 /** Bytes of a whole PUB frame with a topic of `topicLen` bytes and `payloadLen` bytes of payload. */

@@ -2,7 +2,8 @@
  * Op codes, who may send each one, and the protocol version (docs/protocol.md §1.4, §2.3).
  *
  * Op values group by direction so a hex dump reads at a glance: 0x0_ handshake, 0x1_ client
- * requests, 0x2_ either direction, 0x3_ server replies and deliveries.
+ * requests, 0x2_ either direction, 0x3_ server replies and deliveries, 0x4_ admin requests and
+ * their answers (§3.15, §6.8).
  */
 
 /** The one protocol version this code speaks; both HELLO and WELCOME carry it (§2.3). */
@@ -38,6 +39,10 @@ export const Op = {
   LAGGED: 0x34,
   /** Server → client: an error, possibly answering one frame (§3.13). */
   ERR: 0x35,
+  /** Client → server, admin: reload the server's configuration file (§3.15). */
+  RELOAD: 0x40,
+  /** Server → client, admin: what a RELOAD did (§3.16). */
+  RELOAD_RESULT: 0x41,
 } as const;
 /** One op code. */
 export type Op = (typeof Op)[keyof typeof Op];
@@ -54,7 +59,16 @@ export const Side = {
 export type Side = (typeof Side)[keyof typeof Side];
 
 /** Ops a server accepts, i.e. the ops a client sends (§1.4). */
-export const SERVER_ACCEPTS: readonly Op[] = [Op.HELLO, Op.PUB, Op.SUB, Op.UNSUB, Op.ACK, Op.PING, Op.PONG];
+export const SERVER_ACCEPTS: readonly Op[] = [
+  Op.HELLO,
+  Op.PUB,
+  Op.SUB,
+  Op.UNSUB,
+  Op.ACK,
+  Op.PING,
+  Op.PONG,
+  Op.RELOAD,
+];
 
 /** Ops a client accepts, i.e. the ops a server sends (§1.4). */
 export const CLIENT_ACCEPTS: readonly Op[] = [
@@ -67,6 +81,7 @@ export const CLIENT_ACCEPTS: readonly Op[] = [
   Op.ERR,
   Op.PING,
   Op.PONG,
+  Op.RELOAD_RESULT,
 ];
 
 /** Where a SUB starts reading a fanout topic (§3.4, §6.2). */
@@ -86,6 +101,17 @@ export const MsgFlags = {
   /** The message was delivered before to a consumer that went away without acking it. */
   Redelivered: 1,
 } as const;
+
+/** What a RELOAD did, the `status` byte of RELOAD_RESULT (§3.16). */
+export const ReloadStatus = {
+  /** The new configuration was valid and reloadable; its changes are in force. */
+  Applied: 0,
+  /** The new configuration was valid and the same as the running one: nothing to do. */
+  Unchanged: 1,
+  /** The new configuration was invalid or not reloadable; the running one was kept untouched. */
+  Rejected: 2,
+} as const;
+export type ReloadStatus = (typeof ReloadStatus)[keyof typeof ReloadStatus];
 
 /** Every defined MSG flag bit; any other bit set is MALFORMED_FRAME (§3.8). */
 export const MSG_FLAGS_MASK = MsgFlags.Redelivered;

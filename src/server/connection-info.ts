@@ -18,6 +18,8 @@ export interface ConnectionInfo {
   readonly subscriptions: number;
   /** Output not yet written to the kernel, in bytes. */
   readonly pendingBytes: number;
+  /** Times reading this connection was paused for a backed-up subscriber (publisher_stall_ms). */
+  readonly publisherPauses: number;
 }
 
 /** A connection that has closed, with why (the payload of the 'connection_closed' event). */

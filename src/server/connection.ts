@@ -25,6 +25,7 @@ import {
   writePing,
 } from '../protocol/index.ts';
 import { type CloseReason, LocalCloseReason, SlowConsumerDetail } from './close-reason.ts';
+import type { TokenCheck } from './auth.ts';
 import type { ClosedConnectionInfo, ConnectionInfo, Transport } from './connection-info.ts';
 import type { ServerContext } from './context.ts';
 import { handleAck } from './handlers/ack.ts';
@@ -32,6 +33,7 @@ import { handleHello } from './handlers/hello.ts';
 import { handlePing } from './handlers/ping.ts';
 import { handlePong } from './handlers/pong.ts';
 import { handlePub } from './handlers/pub.ts';
+import { handleReload } from './handlers/reload.ts';
 import { handleSub } from './handlers/sub.ts';
 import { handleUnsub } from './handlers/unsub.ts';
 import { Heartbeat, HeartbeatAction } from './heartbeat.ts';
@@ -51,6 +53,8 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   readonly transport: Transport;
   readonly remote: string;
   clientName = '';
+  /** The token check this connection's HELLO passed on TCP (admin rights, docs/protocol.md §6.8). */
+  authenticatedBy: TokenCheck | undefined;
   /** Live subscriptions by sid. */
   readonly subs = new Map<number, Subscription>();
   readonly topics: TopicCache;
@@ -66,6 +70,16 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   #reason: CloseReason | undefined;
   #detail: string | undefined;
   #linger: NodeJS.Timeout | undefined;
+  /** The subscriber connection this publisher is paused for (publisher_stall_ms), or null. */
+  #stalledOn: Connection | null = null;
+  /** Publishers paused until this connection drains (made on first use: most never have any). */
+  #stalled: Connection[] | null = null;
+  /** A publisher waited the whole publisher_stall_ms for this connection: none waits again until it drains. */
+  #stallExpired = false;
+  /** One timer per publisher, re-armed for each pause; a firing after the pause ended does nothing. */
+  #stallTimer: NodeJS.Timeout | undefined;
+  #stallTimerMs = 0;
+  #pauses = 0;
 
   constructor(id: number, socket: Socket, transport: Transport, ctx: ServerContext) {
     this.id = id;
@@ -94,6 +108,11 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     return this.#reason;
   }
 
+  /** True between the handshake and the start of the close. */
+  get open(): boolean {
+    return this.#state === State.Open;
+  }
+
   /** True while a PUB is held for room on a block-policy topic. */
   get blocked(): boolean {
     return this.#held.topic !== null;
@@ -108,6 +127,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
       established: this.#established,
       subscriptions: this.subs.size,
       pendingBytes: this.writer.pendingBytes,
+      publisherPauses: this.#pauses,
     };
   }
 
@@ -160,6 +180,10 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     if (this.#state === State.Open) handlePong(this);
   }
 
+  onReload(requestId: number): void {
+    if (this.#state === State.Open) handleReload(this, requestId);
+  }
+
   onError(err: FrameError): void {
     if (this.#state < State.Closing) this.reply(err.code, err.refOp, err.ref, err.message);
   }
@@ -179,12 +203,14 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   /** Sends ERR `code` answering frame `refOp`/`ref`; closes the connection when the code is fatal. */
   reply(code: ErrorCode, refOp: number, ref: number, text: string): void {
     const frame = encodeErr(code, refOp, ref, text);
+    this.ctx.errorSent(code);
     if (ERROR_CATALOG[code].fatal) this.close(code, frame);
     else this.writer.writeFrame(frame);
   }
 
   /** Sends ERR `code` and closes, whatever the catalog says (e.g. SHUTTING_DOWN at the end of a drain). */
   fail(code: ErrorCode, text: string, detail?: string): void {
+    this.ctx.errorSent(code);
     this.close(code, encodeErr(code, 0, 0, text), detail);
   }
 
@@ -210,6 +236,38 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.#decoder.pause();
     this.#socket.pause();
     this.ctx.broker.onRoom(topic, this.#onRoom);
+  }
+
+  /**
+   * A publish of ours found `subscriber` unable to keep up (TopicHandle.behind): stop reading
+   * until it drains, for at most publisher_stall_ms. A subscriber that stays stuck that long
+   * pauses no publisher again until it drains, so a frozen one costs each publisher one pause;
+   * write_deadline_ms and the slow-consumer policy deal with it as before.
+   */
+  stallFor(subscriber: Subscriber): void {
+    const ms = this.ctx.limits.publisherStallMs;
+    if (ms === 0 || subscriber === this || !(subscriber instanceof Connection)) return;
+    if (subscriber.#stallExpired || subscriber.#state !== State.Open || this.#stalledOn !== null) return;
+    this.#stalledOn = subscriber;
+    this.#pauses++;
+    if (subscriber.#stalled === null) subscriber.#stalled = [this];
+    else subscriber.#stalled.push(this);
+    this.#decoder.pause();
+    this.#socket.pause();
+    const timer = this.#stallTimer;
+    if (timer !== undefined && this.#stallTimerMs === ms) {
+      timer.refresh();
+    } else {
+      if (timer !== undefined) clearTimeout(timer);
+      this.#stallTimer = setTimeout(this.#onStallTimeout, ms);
+      this.#stallTimer.unref();
+      this.#stallTimerMs = ms;
+    }
+  }
+
+  /** True while this publisher is paused for a backed-up subscriber. */
+  get stalled(): boolean {
+    return this.#stalledOn !== null;
   }
 
   /** Replays a held PUB now (at shutdown: it is then answered SHUTTING_DOWN). */
@@ -248,6 +306,10 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
       const text = `subscription ${sub.sid} fell too far behind on topic "${sub.topic}"`;
       this.fail('SLOW_CONSUMER', text, SlowConsumerDetail.TopicPolicy);
     } else if (this.#state === State.Open) {
+      this.ctx.logger.debug(
+        { conn: this.id, sid: sub.sid, topic: sub.topic },
+        'subscription ended: topic deleted',
+      );
       // §6.2.6: the subscription ended, the connection goes on.
       this.reply(
         'TOPIC_DELETED',
@@ -268,7 +330,39 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
 
   writerWritable(): void {
     if (this.#state === State.Open) this.ctx.broker.resumeSubscriber(this);
+    // It drained: publishers paused for it go on, and may pause for it again.
+    this.#stallExpired = false;
+    this.#releaseStalled();
   }
+
+  /** Lets every publisher paused for this connection read again. */
+  #releaseStalled(): void {
+    const list = this.#stalled;
+    if (list === null || list.length === 0) return;
+    this.#stalled = null;
+    for (let i = 0; i < list.length; i++) {
+      const p = list[i]!;
+      if (p.#stalledOn === this) p.#unstall();
+    }
+  }
+
+  #unstall(): void {
+    this.#stalledOn = null;
+    if (this.#state !== State.Open) return;
+    // The rest of the paused read, in order; it may pause again.
+    this.#decoder.resume();
+    if (this.#stalledOn === null && this.#held.topic === null && this.#state === State.Open) {
+      this.#socket.resume();
+    }
+    this.ctx.scheduler.afterRead();
+  }
+
+  readonly #onStallTimeout = (): void => {
+    const sub = this.#stalledOn;
+    if (sub === null) return; // the pause ended before the timer
+    sub.#stallExpired = true;
+    sub.#releaseStalled();
+  };
 
   // --- deadlines (called by the server's sweep) ---
 
@@ -351,6 +445,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   readonly #teardown = (): void => {
     this.ctx.broker.removeSubscriber(this);
     this.subs.clear();
+    this.#releaseStalled();
   };
 
   readonly #onRoom = (): void => {
@@ -366,7 +461,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     if (h.topic !== null || this.#state !== State.Open) return;
     // The rest of the paused read, in order; it may block again.
     this.#decoder.resume();
-    if (h.topic === null && this.#state === State.Open) this.#socket.resume();
+    if (h.topic === null && this.#stalledOn === null && this.#state === State.Open) this.#socket.resume();
     this.ctx.scheduler.afterRead();
   };
 
@@ -396,6 +491,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.close(LocalCloseReason.ClientClosed);
     this.#state = State.Closed;
     if (this.#linger !== undefined) clearTimeout(this.#linger);
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
     this.writer.close();
     this.ctx.connectionClosed(this);
   };

@@ -1,20 +1,28 @@
 /** What every connection of a server shares: the broker, limits, output machinery and hooks. */
 import type { Broker } from '../broker/index.ts';
+import type { ErrorCode } from '../errors.ts';
 import type { TokenCheck } from './auth.ts';
 import type { ChunkPool } from './chunk-pool.ts';
 import type { Connection } from './connection.ts';
 import type { FlushScheduler } from './flush-scheduler.ts';
 import type { Logger } from './logger.ts';
 import type { WriterLimits } from './outbound-writer.ts';
+import type { ReloadReport } from './reload-report.ts';
 
-/** Per-connection limits, from the config. */
+/**
+ * Per-connection limits, from the config. One object is shared by every connection and read at
+ * each use, so a reload changes the reloadable ones in place for every connection at once.
+ */
 export interface ConnectionLimits {
+  /** Announced in WELCOME, so not reloadable: connected clients would keep the old value. */
   readonly maxFrameSize: number;
-  readonly maxSubscriptions: number;
-  readonly connectionTimeoutMs: number;
-  readonly heartbeatIntervalMs: number;
-  readonly heartbeatMaxMissed: number;
-  readonly writeDeadlineMs: number;
+  maxSubscriptions: number;
+  connectionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  heartbeatMaxMissed: number;
+  writeDeadlineMs: number;
+  /** `performance.publisher_stall_ms`: longest a publisher is paused for a backed-up subscriber; 0 never. */
+  publisherStallMs: number;
   readonly writer: WriterLimits;
 }
 
@@ -25,7 +33,10 @@ export interface ServerContext {
   readonly logger: Logger;
   readonly pool: ChunkPool;
   readonly scheduler: FlushScheduler;
-  /** Set when `auth_token` is configured: TCP clients must present the token. */
+  /**
+   * Set when `auth_token` is configured: TCP clients must present the token. A reload that changes
+   * the token puts a new instance here; one that leaves it alone keeps the instance.
+   */
   readonly token: TokenCheck | undefined;
   /** Sent in WELCOME. */
   readonly serverName: string;
@@ -37,4 +48,8 @@ export interface ServerContext {
   connectionClosing(conn: Connection): void;
   /** The connection's socket is closed; its reason is final. */
   connectionClosed(conn: Connection): void;
+  /** An ERR frame with `code` went out (counted per code for metrics). */
+  errorSent(code: ErrorCode): void;
+  /** Reloads the configuration file (the RELOAD admin op, docs/protocol.md §6.8). */
+  reloadConfig(trigger: string): Promise<ReloadReport>;
 }

@@ -21,7 +21,7 @@ export class FlushScheduler {
   #spare: Flushable[] = [];
   #scheduled = false;
   #batchStart = 0;
-  readonly #intervalMs: number;
+  #intervalMs: number;
   readonly #run = (): void => {
     this.#scheduled = false;
     this.flushAll();
@@ -30,6 +30,14 @@ export class FlushScheduler {
   /** @param flushIntervalMs `performance.flush_interval_ms` */
   constructor(flushIntervalMs: number) {
     this.#intervalMs = flushIntervalMs;
+  }
+
+  /** `flush_interval_ms`; a reload sets it, and it applies from the next read batch on. */
+  get intervalMs(): number {
+    return this.#intervalMs;
+  }
+  set intervalMs(value: number) {
+    this.#intervalMs = value;
   }
 
   /** A writer queued its first frame since it was last flushed by the scheduler. */

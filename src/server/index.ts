@@ -15,6 +15,16 @@ export type { ConnectionRegistryView } from './registry.ts';
 export { type CloseReason, LocalCloseReason, SlowConsumerDetail } from './close-reason.ts';
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export { AUTH_FAILED_TEXT } from './auth.ts';
+export type { ReloadOptions, ReloadRequest } from './reload.ts';
+export {
+  fitReport,
+  formatReport,
+  ReloadOutcome,
+  type ReloadReport,
+  type RemovedTopic,
+} from './reload-report.ts';
+export { type ConfigWatcher, WATCH_DEBOUNCE_MS, type WatchOptions, watchConfigFile } from './reload-watch.ts';
+export { RELOAD_NOT_PERMITTED_TEXT } from './handlers/reload.ts';
 // What an embedder needs next to startServer: building a config and, optionally, its own broker.
 export {
   type BrokerConfig,

@@ -13,14 +13,17 @@ import type { Socket } from 'node:net';
 import type { ChunkPool } from './chunk-pool.ts';
 import type { Flushable, FlushScheduler } from './flush-scheduler.ts';
 
-/** The writer's limits, from `[performance]` and `[server]`. */
+/**
+ * The writer's limits, from `[performance]` and `[server]`. One object is shared by every writer
+ * of a server and read at each use, so a reload changes it in place for every connection at once.
+ */
 export interface WriterLimits {
   /** Frames queued before the writer flushes on its own (`batch_size`). */
-  readonly batchSize: number;
+  batchSize: number;
   /** Frames queued before the writer tells the broker to stop pushing (`channel_capacity`). */
-  readonly channelCapacity: number;
+  channelCapacity: number;
   /** Our queued bytes plus the socket's before the connection is a slow consumer. */
-  readonly maxPendingBytes: number;
+  maxPendingBytes: number;
 }
 
 /** What the writer reports to the connection that owns it. */

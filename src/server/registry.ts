@@ -10,6 +10,8 @@ export interface ConnectionRegistryView {
   list(): ConnectionInfo[];
   /** A snapshot of one connection, or undefined when it is not live. */
   get(id: number): ConnectionInfo | undefined;
+  /** The subscriptions of one live connection (sid and topic), or undefined when it is not live. */
+  subscriptions(id: number): { sid: number; topic: string }[] | undefined;
 }
 
 /** Connections by id, in accept order. */
@@ -26,6 +28,12 @@ export class ConnectionRegistry implements ConnectionRegistryView {
 
   get(id: number): ConnectionInfo | undefined {
     return this.#byId.get(id)?.info();
+  }
+
+  subscriptions(id: number): { sid: number; topic: string }[] | undefined {
+    const conn = this.#byId.get(id);
+    if (conn === undefined) return undefined;
+    return [...conn.subs.values()].map((s) => ({ sid: s.sid, topic: s.topic }));
   }
 
   add(conn: Connection): void {

@@ -1,12 +1,13 @@
 /**
- * The server: listeners, the connection registry, the sweep, and the lifecycle (start, graceful
- * shutdown, immediate close). Routing state lives in the broker; this file only wires sockets to
- * it (ARCHITECTURE.md §1).
+ * The server: listeners, the connection registry, the sweep, and the lifecycle (start, hot
+ * reload, graceful shutdown, immediate close). Routing state lives in the broker; this file only
+ * wires sockets to it (ARCHITECTURE.md §1).
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Broker } from '../broker/index.ts';
-import type { BrokerConfig } from '../config/index.ts';
+import type { BrokerConfig, LoadOptions } from '../config/index.ts';
+import type { ErrorCode } from '../errors.ts';
 import { encodeErr } from '../protocol/index.ts';
 import { TokenCheck } from './auth.ts';
 import { ChunkPool } from './chunk-pool.ts';
@@ -16,8 +17,10 @@ import type { ClosedConnectionInfo, ConnectionInfo, Transport } from './connecti
 import type { ConnectionLimits, ServerContext } from './context.ts';
 import { undrained, waitUntil } from './drain.ts';
 import { FlushScheduler } from './flush-scheduler.ts';
-import { createLogger, type Logger } from './logger.ts';
+import { closeLevel, createLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry, type ConnectionRegistryView } from './registry.ts';
+import { type LiveServer, logReload, type ReloadOptions, type ReloadRequest, runReload } from './reload.ts';
+import type { ReloadReport } from './reload-report.ts';
 import { Sweeper, sweepPeriodMs } from './sweeper.ts';
 import { listenTcp, type TcpAddress } from './tcp-listener.ts';
 import { logStartup, prepareTopics } from './startup.ts';
@@ -32,6 +35,11 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** The broker to serve (default: a new one). Topics from the config are created on it. */
   readonly broker?: Broker;
+  /**
+   * How `config` was loaded (`loadConfig`'s options: the file, env and flag overrides). With a
+   * file, `reload()` reads that file again the same way; without one, `reload()` needs an argument.
+   */
+  readonly load?: LoadOptions;
 }
 
 /** Where a running server listens. */
@@ -53,13 +61,23 @@ export interface MyceliumServerEvents {
   draining: [];
   /** Every connection and listener is closed and the socket file removed. */
   closed: [];
+  /** A configuration reload ended: applied, unchanged, or rejected (the running config kept). */
+  reload: [report: ReloadReport];
 }
 
 /** A running Mycelium server. Create one with {@link startServer}. */
 export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   readonly broker: Broker;
-  readonly config: BrokerConfig;
+  #config: BrokerConfig;
+  readonly #load: LoadOptions | undefined;
+  /** The reload running now, if any: reloads run one at a time, in the order asked. */
+  #reloading: Promise<unknown> = Promise.resolve();
+  #token: TokenCheck | undefined;
   readonly #registry = new ConnectionRegistry();
+  /** ERR frames sent, by code: read by the metrics layer at scrape time. */
+  readonly #errorsSent = new Map<ErrorCode, number>();
+  /** When the server was constructed, for uptime in stats. */
+  readonly startedAt = new Date();
   readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
   readonly #ctx: ServerContext;
@@ -78,7 +96,8 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   /** Use {@link startServer}; the constructor does not listen. */
   constructor(config: BrokerConfig, options: StartOptions = {}) {
     super();
-    this.config = config;
+    this.#config = config;
+    this.#load = options.load;
     const s = config.server;
     const p = config.performance;
     this.#logger = options.logger ?? createLogger(s.log_level, { pretty: false });
@@ -90,6 +109,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       heartbeatIntervalMs: s.heartbeat_interval_ms,
       heartbeatMaxMissed: s.heartbeat_max_missed,
       writeDeadlineMs: s.write_deadline_ms,
+      publisherStallMs: p.publisher_stall_ms,
       writer: {
         batchSize: p.batch_size,
         channelCapacity: p.channel_capacity,
@@ -97,25 +117,35 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       },
     };
     const server = this;
+    this.#token = s.auth_token === undefined ? undefined : new TokenCheck(s.auth_token);
     this.#ctx = {
       broker: this.broker,
       limits,
       logger: this.#logger,
       pool: new ChunkPool(),
       scheduler: new FlushScheduler(p.flush_interval_ms),
-      token: s.auth_token === undefined ? undefined : new TokenCheck(s.auth_token),
+      get token() {
+        return server.#token;
+      },
       serverName: SERVER_NAME,
       get draining() {
         return server.#draining;
       },
+      errorSent: (code) => this.#errorsSent.set(code, (this.#errorsSent.get(code) ?? 0) + 1),
       connectionEstablished: (c) => this.#established(c),
       connectionClosing: (c) => this.#registry.remove(c),
       connectionClosed: (c) => this.#connectionClosed(c.closedInfo()),
+      reloadConfig: (trigger) => this.reload(undefined, { trigger }),
     };
     const period = sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms);
     this.#sweeper = new Sweeper(period, () => this.#registry.values());
     this.#unixServer = createServer((socket) => this.#accept(socket, 'unix'));
     this.#tcpServer = createServer({ noDelay: true }, (socket) => this.#accept(socket, 'tcp'));
+  }
+
+  /** The configuration in force: a reload that applies replaces it, any other leaves it as it was. */
+  get config(): BrokerConfig {
+    return this.#config;
   }
 
   /** Where the server listens (after `startServer` resolved). */
@@ -127,6 +157,11 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   /** The live connections. */
   get connections(): ConnectionRegistryView {
     return this.#registry;
+  }
+
+  /** ERR frames sent to clients since start, by code (fatal and not; refusals included). */
+  errorCounts(): ReadonlyMap<ErrorCode, number> {
+    return this.#errorsSent;
   }
 
   /** True from the start of `shutdown()` (or `close()`). */
@@ -156,6 +191,52 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     this.#sweeper.start();
     logStartup(this.#logger, this.config, this.#addresses);
     return this.#addresses;
+  }
+
+  /**
+   * Reloads the configuration, all or nothing (docs/operations.md, Hot reload): from `next` (a
+   * configuration object or `{ file }`), or else the file the server was started from, read with
+   * the same overrides. If anything is invalid or a change needs a restart, nothing changes and
+   * the report says why (`outcome: 'rejected'`, `code`, `problems`); otherwise every change is
+   * applied live without closing a connection or ending a subscription, except those of removed
+   * topics (they get TOPIC_DELETED). Emits `reload` and logs the report once. Reloads run one at
+   * a time; a reload asked for during another waits for it.
+   * @returns the report; rejects only on an unexpected failure (a bug), never for a bad config
+   */
+  reload(next?: ReloadRequest, options: ReloadOptions = {}): Promise<ReloadReport> {
+    const run = this.#reloading.then(() => this.#reload(next, options.trigger ?? 'api'));
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reload(next: ReloadRequest | undefined, trigger: string): Promise<ReloadReport> {
+    const { report, config } = await runReload({
+      current: this.#config,
+      request: next,
+      load: this.#load,
+      trigger,
+      draining: () => this.#draining,
+      live: this.#live,
+    });
+    this.#config = config;
+    logReload(this.#logger, report);
+    this.emit('reload', report);
+    return report;
+  }
+
+  /** What a reload changes in place. */
+  get #live(): LiveServer {
+    return {
+      broker: this.broker,
+      limits: this.#ctx.limits,
+      scheduler: this.#ctx.scheduler,
+      sweeper: this.#sweeper,
+      logger: this.#logger,
+      connectionCount: () => this.#registry.count,
+      setToken: (token) => {
+        this.#token = token === undefined ? undefined : new TokenCheck(token);
+      },
+    };
   }
 
   /**
@@ -256,6 +337,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     text: string,
   ): void {
     socket.on('error', () => {});
+    this.#ctx.errorSent(reason);
     socket.end(encodeErr(reason, 0, 0, text));
     socket.resume();
     const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
@@ -271,6 +353,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
         established: false,
         subscriptions: 0,
         pendingBytes: 0,
+        publisherPauses: 0,
         reason,
         detail: undefined,
       });
@@ -278,12 +361,18 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   }
 
   #established(conn: Connection): void {
-    this.#logger.debug({ conn: conn.id, client: conn.clientName }, 'connection established');
+    this.#logger.debug(
+      { conn: conn.id, transport: conn.transport, client: conn.clientName },
+      'connection established',
+    );
     this.emit('connection_established', conn.info());
   }
 
   #connectionClosed(info: ClosedConnectionInfo): void {
-    this.#logger.debug({ conn: info.id, reason: info.reason, detail: info.detail }, 'connection closed');
+    this.#logger[closeLevel(info.reason)](
+      { conn: info.id, client: info.clientName, reason: info.reason, detail: info.detail },
+      'connection closed',
+    );
     this.emit('connection_closed', info);
   }
 }

@@ -26,7 +26,7 @@ export function sweepPeriodMs(...deadlinesMs: number[]): number {
 /** Runs `sweep` on every item `items()` yields, every `periodMs`. */
 export class Sweeper {
   #timer: NodeJS.Timeout | undefined;
-  readonly #periodMs: number;
+  #periodMs: number;
   readonly #items: () => Iterable<Sweepable>;
 
   constructor(periodMs: number, items: () => Iterable<Sweepable>) {
@@ -39,6 +39,20 @@ export class Sweeper {
     this.#timer = setInterval(() => this.sweepNow(), this.#periodMs);
     // The listeners keep the process alive; the sweep alone must not.
     this.#timer.unref();
+  }
+
+  /** The sweep period (ms). */
+  get periodMs(): number {
+    return this.#periodMs;
+  }
+
+  /** Changes the period (a reload changed a deadline); a running sweep restarts at the new one. */
+  setPeriod(periodMs: number): void {
+    if (periodMs === this.#periodMs) return;
+    this.#periodMs = periodMs;
+    if (this.#timer === undefined) return;
+    this.stop();
+    this.start();
   }
 
   stop(): void {

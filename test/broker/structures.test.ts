@@ -8,6 +8,14 @@ import { PayloadRing } from '../../src/broker/ring.ts';
 
 const payloadOf = (seq: number) => new Uint8Array([seq & 0xff, (seq >> 8) & 0xff]);
 
+/** The ring hands back the very bytes it was given: the same memory, not a copy. */
+function assertSameBytes(got: Uint8Array, want: Uint8Array | undefined): void {
+  assert.ok(want !== undefined);
+  assert.equal(got.buffer, want.buffer);
+  assert.equal(got.byteOffset, want.byteOffset);
+  assert.equal(got.length, want.length);
+}
+
 describe('PayloadRing', () => {
   test('holds exactly the last `limit` payloads by seq', () => {
     const ring = new PayloadRing(5);
@@ -16,7 +24,7 @@ describe('PayloadRing', () => {
     assert.equal(ring.head, 13);
     assert.equal(ring.size, 5);
     assert.equal(ring.oldest, 8);
-    for (let seq = 8; seq <= 12; seq++) assert.equal(ring.get(seq), payloads[seq - 1]);
+    for (let seq = 8; seq <= 12; seq++) assertSameBytes(ring.get(seq), payloads[seq - 1]);
   });
 
   test('grows its slot array lazily: a huge limit costs nothing until messages arrive', () => {
@@ -32,6 +40,17 @@ describe('PayloadRing', () => {
     for (let i = 1; i <= 1_000; i++) ring.push(payloadOf(i));
     assert.equal(ring.capacity, 128);
     assert.equal(ring.oldest, 901);
+  });
+
+  test('keeps views into a shared buffer apart: each seq gets its own range of it', () => {
+    const shared = Buffer.from('abcdefghij');
+    const ring = new PayloadRing(4);
+    for (let i = 0; i < 5; i++) ring.push(shared.subarray(i * 2, i * 2 + 2));
+    assert.deepEqual(
+      [2, 3, 4, 5].map((seq) => Buffer.from(ring.get(seq)).toString()),
+      ['cd', 'ef', 'gh', 'ij'],
+    );
+    assertSameBytes(ring.get(5), shared.subarray(8, 10));
   });
 
   test('resize keeps the newest payloads that fit and holds more after growing', () => {
@@ -57,7 +76,7 @@ describe('PayloadRing', () => {
             }
             assert.equal(ring.size, model.length);
             assert.equal(ring.head, seq);
-            for (const [i, p] of model.entries()) assert.equal(ring.get(seq - model.length + i), p);
+            for (const [i, p] of model.entries()) assertSameBytes(ring.get(seq - model.length + i), p);
           }
         },
       ),

@@ -96,7 +96,7 @@ describe('bad env overrides are reported with the variable as the source', () =>
     ],
     [
       { MYCELIUM_PERFORMANCE__BATCH: '5' },
-      'MYCELIUM_PERFORMANCE__BATCH: unknown key `batch` in [performance] (keys: worker_threads, channel_capacity, batch_size, flush_interval_ms)',
+      'MYCELIUM_PERFORMANCE__BATCH: unknown key `batch` in [performance] (keys: worker_threads, channel_capacity, batch_size, flush_interval_ms, publisher_stall_ms)',
     ],
     [
       { MYCELIUM_SERVR__PORT: '1' },

@@ -48,6 +48,7 @@ describe('the seed example', () => {
       channel_capacity: 100000,
       batch_size: 1000,
       flush_interval_ms: 1,
+      publisher_stall_ms: 5,
     });
   });
 

@@ -7,9 +7,11 @@ import {
   type Frame,
   MAX_CLIENT_NAME,
   MAX_ERR_TEXT,
+  MAX_REPORT_TEXT,
   MAX_SERVER_NAME,
   MAX_TOKEN,
   MAX_TOPIC_LENGTH,
+  ReloadStatus,
   StartKind,
 } from '../../src/protocol/index.ts';
 
@@ -60,6 +62,7 @@ export const clientFrame: fc.Arbitrary<Frame> = fc.oneof(
   record({ op: fc.constant('ACK' as const), sid: id, seq: u64 }),
   fc.constant({ op: 'PING' as const }),
   fc.constant({ op: 'PONG' as const }),
+  record({ op: fc.constant('RELOAD' as const), requestId: u32 }),
 );
 
 /** Frames a server sends (a client decodes). */
@@ -92,6 +95,22 @@ export const serverFrame: fc.Arbitrary<Frame> = fc.oneof(
   }),
   fc.constant({ op: 'PING' as const }),
   fc.constant({ op: 'PONG' as const }),
+  fc.oneof(
+    record({
+      op: fc.constant('RELOAD_RESULT' as const),
+      requestId: u32,
+      status: fc.constantFrom(ReloadStatus.Applied, ReloadStatus.Unchanged),
+      code: fc.constant(0),
+      text: text(MAX_REPORT_TEXT),
+    }),
+    record({
+      op: fc.constant('RELOAD_RESULT' as const),
+      requestId: u32,
+      status: fc.constant(ReloadStatus.Rejected),
+      code: fc.integer({ min: 1, max: 0xffff }),
+      text: text(MAX_REPORT_TEXT),
+    }),
+  ),
 );
 
 /** Where to cut a stream: sorted, distinct offsets strictly inside it. */

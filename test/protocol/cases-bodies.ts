@@ -331,6 +331,28 @@ export const BODY_CASES: readonly BadCase[] = [
   { rule: 'PONG with a body is malformed', hex: '00000002|21|00', events: ['!MALFORMED_FRAME'], fatal: true },
   { rule: 'PONG is accepted', hex: '00000001|21', events: ['PONG'], fatal: false },
 
+  // RELOAD (§3.15): a request id and nothing else.
+  { rule: 'RELOAD is accepted', hex: '00000005|40|00000007', events: ['RELOAD'], fatal: false },
+  {
+    rule: 'RELOAD with request id 0 is accepted',
+    hex: '00000005|40|00000000',
+    events: ['RELOAD'],
+    fatal: false,
+  },
+  {
+    rule: 'RELOAD one byte short is malformed',
+    hex: '00000004|40|000000',
+    events: ['!MALFORMED_FRAME'],
+    fatal: true,
+    refOp: 0x40,
+  },
+  {
+    rule: 'RELOAD with a trailing byte is malformed',
+    hex: '00000006|40|00000001|ff',
+    events: ['!MALFORMED_FRAME'],
+    fatal: true,
+  },
+
   // Server → client ops (§3.8-§3.13), decoded by a client.
   ...(
     [
@@ -353,6 +375,14 @@ export const BODY_CASES: readonly BadCase[] = [
       ['ERR text that is not UTF-8 is malformed', '0000000b|35|00c8|10|00000007|0001|ff'],
       ['ERR longer than 1024 bytes of text allows is malformed', '0000040b|35'],
       ['ERR shorter than 10 is malformed', '00000009|35|00c8|10|00000007|00'],
+      ['RELOAD_RESULT status 3 is malformed', '0000000a|41|00000001|03|0000|0000'],
+      ['RELOAD_RESULT rejected without a code is malformed', '0000000a|41|00000001|02|0000|0000'],
+      ['RELOAD_RESULT applied with a code is malformed', '0000000a|41|00000001|00|012f|0000'],
+      ['RELOAD_RESULT text_len past the body is malformed', '0000000c|41|00000001|00|0000|0005|6162'],
+      ['RELOAD_RESULT with a byte after the text is malformed', '0000000b|41|00000001|00|0000|0000|ff'],
+      ['RELOAD_RESULT text that is not UTF-8 is malformed', '0000000b|41|00000001|00|0000|0001|ff'],
+      ['RELOAD_RESULT shorter than 10 is malformed', '00000009|41|00000001|00|0000|00'],
+      ['RELOAD_RESULT longer than 4000 bytes of text allows is malformed', '00000fab|41'],
     ] as const
   ).map(([rule, hex]): BadCase => ({ rule, hex, side: 'client', events: ['!MALFORMED_FRAME'], fatal: true })),
   ...(
@@ -362,6 +392,21 @@ export const BODY_CASES: readonly BadCase[] = [
       ['MSG seq 2^53-1 is accepted', `00000010|30|00000001|${SEQ_MAX}|00|0001`, 'MSG'],
       ['ERR with 1024 bytes of text is accepted', `0000040a|35|00c8|00|00000000|0400|${a(1024)}`, 'ERR'],
       ['ERR with a code this version does not know is accepted', '0000000a|35|270f|00|00000000|0000', 'ERR'],
+      [
+        'RELOAD_RESULT applied with an empty report is accepted',
+        '0000000a|41|00000001|00|0000|0000',
+        'RELOAD_RESULT',
+      ],
+      [
+        'RELOAD_RESULT rejected with a code and text is accepted',
+        '0000000c|41|ffffffff|02|012f|0002|6e6f',
+        'RELOAD_RESULT',
+      ],
+      [
+        'RELOAD_RESULT with 4000 bytes of text is accepted',
+        `00000faa|41|00000001|01|0000|0fa0|${a(4000)}`,
+        'RELOAD_RESULT',
+      ],
     ] as const
   ).map(([rule, hex, op]): BadCase => ({ rule, hex, side: 'client', events: [op], fatal: false })),
 ];

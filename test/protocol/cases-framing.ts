@@ -31,6 +31,8 @@ export const WELCOME = '0000000f|02|01|00|00800000|00002710|0002|6d31';
 export const PUB = '00000009|10|00000000|01|61|7878';
 export const MSG = '00000012|30|00000001|0000000000000001|00|0001|6869';
 export const ERR = '0000000a|35|00c8|10|00000007|0000';
+export const RELOAD = '00000005|40|00000001';
+export const RELOAD_RESULT = '0000000a|41|00000001|01|0000|0000';
 
 const x = (n: number): string => '78'.repeat(n);
 
@@ -163,11 +165,12 @@ export const FRAMING_CASES: readonly BadCase[] = [
   },
   {
     rule: 'an unknown op on a client is unknown',
-    hex: '00000001|40',
+    hex: '00000001|4f',
     side: 'client',
     events: ['!UNKNOWN_OP'],
     fatal: true,
   },
+  { rule: 'op 0x42 is unknown', hex: '00000001|42', events: ['!UNKNOWN_OP'], fatal: true, refOp: 0x42 },
 
   // Direction (§1.4): an op sent the wrong way is UNKNOWN_OP.
   { rule: 'a server refuses WELCOME', hex: WELCOME, events: ['!UNKNOWN_OP'], fatal: true, refOp: 0x02 },
@@ -192,6 +195,21 @@ export const FRAMING_CASES: readonly BadCase[] = [
     fatal: true,
   },
   { rule: 'a server refuses ERR', hex: ERR, events: ['!UNKNOWN_OP'], fatal: true, refOp: 0x35 },
+  {
+    rule: 'a server refuses RELOAD_RESULT',
+    hex: RELOAD_RESULT,
+    events: ['!UNKNOWN_OP'],
+    fatal: true,
+    refOp: 0x41,
+  },
+  {
+    rule: 'a client refuses RELOAD',
+    hex: RELOAD,
+    side: 'client',
+    events: ['!UNKNOWN_OP'],
+    fatal: true,
+    refOp: 0x40,
+  },
   {
     rule: 'a client refuses HELLO',
     hex: HELLO,
@@ -245,6 +263,29 @@ export const FRAMING_CASES: readonly BadCase[] = [
     enforceHandshake: true,
     events: ['!HANDSHAKE_REQUIRED'],
     fatal: true,
+  },
+  {
+    rule: 'RELOAD before HELLO needs the handshake (admin ops are never pre-auth)',
+    hex: RELOAD,
+    enforceHandshake: true,
+    events: ['!HANDSHAKE_REQUIRED'],
+    fatal: true,
+    refOp: 0x40,
+  },
+  {
+    rule: 'RELOAD_RESULT before WELCOME breaks the handshake order',
+    hex: RELOAD_RESULT,
+    side: 'client',
+    enforceHandshake: true,
+    events: ['!PROTOCOL_ERROR'],
+    fatal: true,
+  },
+  {
+    rule: 'HELLO then RELOAD is accepted',
+    hex: `${HELLO}|${RELOAD}`,
+    enforceHandshake: true,
+    events: ['HELLO', 'RELOAD'],
+    fatal: false,
   },
   {
     rule: 'a second HELLO is an unexpected handshake',

@@ -15,6 +15,8 @@ import {
   encodePong,
   encodePub,
   encodePubAck,
+  encodeReload,
+  encodeReloadResult,
   encodeSub,
   encodeSubAck,
   encodeUnsub,
@@ -24,8 +26,10 @@ import {
   MAX_ERR_TEXT,
   MSG_HEADER_SIZE,
   msgFrameSize,
+  MAX_REPORT_TEXT,
   PUB_HEADER_SIZE,
   pubFrameSize,
+  ReloadStatus,
   StartKind,
   subFrameSize,
   writeAck,
@@ -74,6 +78,24 @@ const REFUSED: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['a count of 2^53 in LAGGED', () => encodeLagged(1, 1, SAFE + 1), 'INVALID_ARGUMENT'],
   ['an ERR code over 65535', () => encodeErr(65536, 0, 0, ''), 'INVALID_ARGUMENT'],
   ['an ERR ref_op over 255', () => encodeErr('INVALID_TOPIC', 256, 0, ''), 'INVALID_ARGUMENT'],
+  ['a RELOAD request id of 2^32', () => encodeReload(2 ** 32), 'INVALID_ARGUMENT'],
+  ['a negative RELOAD request id', () => encodeReload(-1), 'INVALID_ARGUMENT'],
+  ['a RELOAD_RESULT status of 3', () => encodeReloadResult(1, 3 as ReloadStatus, 0, ''), 'INVALID_ARGUMENT'],
+  [
+    'a rejected RELOAD_RESULT without a code',
+    () => encodeReloadResult(1, ReloadStatus.Rejected, 0, ''),
+    'INVALID_ARGUMENT',
+  ],
+  [
+    'an applied RELOAD_RESULT with a code',
+    () => encodeReloadResult(1, ReloadStatus.Applied, 'CONFIG_INVALID', ''),
+    'INVALID_ARGUMENT',
+  ],
+  [
+    'a RELOAD_RESULT text over MAX_REPORT_TEXT bytes',
+    () => encodeReloadResult(1, ReloadStatus.Applied, 0, 'é'.repeat(MAX_REPORT_TEXT / 2 + 1)),
+    'INVALID_ARGUMENT',
+  ],
 ];
 
 describe('encoders refuse what the layout cannot carry', () => {

@@ -21,17 +21,21 @@ import {
   encodeSubAck,
   encodeUnsub,
   encodeUnsubAck,
+  encodeReload,
+  encodeReloadResult,
   FRAME_OVERHEAD,
   MAX_CLIENT_NAME,
   MAX_ERR_TEXT,
   MAX_FRAME_LENGTH_FIELD,
   MAX_FRAME_SIZE_LIMIT,
+  MAX_REPORT_TEXT,
   MAX_SERVER_NAME,
   MAX_TOKEN,
   MAX_TOPIC_LENGTH,
   Op,
   OP_LENGTH_BOUNDS,
   type OpName,
+  ReloadStatus,
 } from '../../src/protocol/index.ts';
 
 /** `length` field of an encoded frame. */
@@ -52,6 +56,11 @@ const SMALLEST_AND_LARGEST: Record<OpName, readonly [Buffer, Buffer | 'open']> =
   PUBACK: [encodePubAck(1, 1), encodePubAck(1, 1)],
   LAGGED: [encodeLagged(1, 1, 1), encodeLagged(1, 1, 1)],
   ERR: [encodeErr(100, 0, 0, ''), encodeErr(100, 0, 0, 'e'.repeat(MAX_ERR_TEXT))],
+  RELOAD: [encodeReload(1), encodeReload(1)],
+  RELOAD_RESULT: [
+    encodeReloadResult(1, ReloadStatus.Unchanged, 0, ''),
+    encodeReloadResult(1, ReloadStatus.Rejected, 303, 'r'.repeat(MAX_REPORT_TEXT)),
+  ],
 };
 
 describe('limits (docs/protocol.md §5)', () => {
@@ -65,6 +74,10 @@ describe('limits (docs/protocol.md §5)', () => {
 
   test('the largest HELLO is 1287 bytes long, the most a server buffers before the handshake', () => {
     assert.equal(OP_LENGTH_BOUNDS[Op.HELLO][1], 1287);
+  });
+
+  test('the largest RELOAD_RESULT fits the smallest max_frame_size a server may announce (4096)', () => {
+    assert.ok(OP_LENGTH_BOUNDS[Op.RELOAD_RESULT][1] <= 4096);
   });
 
   test('the frame size ceiling is the 64 MiB message limit plus the frame overhead', () => {

@@ -17,6 +17,8 @@ import {
   encodePong,
   encodePub,
   encodePubAck,
+  encodeReload,
+  encodeReloadResult,
   encodeSub,
   encodeSubAck,
   encodeUnsub,
@@ -25,6 +27,7 @@ import {
   type Frame,
   MsgFlags,
   type OpName,
+  ReloadStatus,
   Side,
   StartKind,
 } from '../../src/protocol/index.ts';
@@ -121,12 +124,24 @@ const ROWS: readonly Row[] = [
     hex: '0000000c|35|00c8|10|00000007|0002|6e6f',
     side: 'client',
   },
+  {
+    frame: { op: 'RELOAD', requestId: 0x0a0b0c0d },
+    bytes: encodeReload(0x0a0b0c0d),
+    hex: '00000005|40|0a0b0c0d',
+    side: 'server',
+  },
+  {
+    frame: { op: 'RELOAD_RESULT', requestId: 1, status: ReloadStatus.Rejected, code: 303, text: 'no' },
+    bytes: encodeReloadResult(1, ReloadStatus.Rejected, 'CONFIG_NOT_RELOADABLE', 'no'),
+    hex: '0000000c|41|00000001|02|012f|0002|6e6f',
+    side: 'client',
+  },
 ];
 
 describe('encode -> decode round trip of every op (docs/protocol.md §3)', () => {
   test('the table covers every op', () => {
     const ops: OpName[] = ['HELLO', 'WELCOME', 'PUB', 'SUB', 'UNSUB', 'ACK', 'PING', 'PONG'];
-    ops.push('MSG', 'SUB_ACK', 'UNSUB_ACK', 'PUBACK', 'LAGGED', 'ERR');
+    ops.push('MSG', 'SUB_ACK', 'UNSUB_ACK', 'PUBACK', 'LAGGED', 'ERR', 'RELOAD', 'RELOAD_RESULT');
     assert.deepEqual(ROWS.map((r) => r.frame.op).sort(), ops.sort());
   });
 

@@ -21,7 +21,8 @@ interface Serve {
 
 function serve(args: string[], env: Record<string, string> = {}): Serve {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
-    env: { ...process.env, ...env },
+    // serve starts the metrics listener: an ephemeral port, never the fixed 9464.
+    env: { ...process.env, MYCELIUM_METRICS__PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];

@@ -3,12 +3,21 @@
  * `config check` (file or MYCELIUM_CONFIG or defaults, then MYCELIUM_* env, then these flags).
  * The first signal drains gracefully (publishes get SHUTTING_DOWN, accepted messages are
  * delivered, queue acks are awaited up to shutdown_grace_ms) and exits 0; a second signal exits
- * at once with code 1.
+ * at once with code 1. SIGHUP, and any change to the configuration file (watched when the server
+ * was started from one), reload the configuration (docs/operations.md, Hot reload).
  */
 import type { Command } from 'commander';
 import { type ConfigOverride, loadConfig } from '../../config/index.ts';
 import { ConfigError, MyceliumError } from '../../errors.ts';
-import { createLogger, type Logger, startServer } from '../../server/index.ts';
+import { serveMetrics } from '../../metrics/index.ts';
+import {
+  type ConfigWatcher,
+  createLogger,
+  type Logger,
+  type MyceliumServer,
+  startServer,
+  watchConfigFile,
+} from '../../server/index.ts';
 
 /** The flags of `serve`, as commander hands them over. */
 export interface ServeFlags {
@@ -41,33 +50,99 @@ export function serveOverrides(flags: ServeFlags): ConfigOverride[] {
  * graceful shutdown, 1 when the configuration is bad or a listener cannot open).
  */
 export async function runServe(flags: ServeFlags): Promise<number> {
+  // SIGHUP's default action ends the process: take it over before anything else can be slow.
+  const reloads = new ReloadTriggers();
   let config: Awaited<ReturnType<typeof loadConfig>>;
+  const overrides = serveOverrides(flags);
   try {
     config = await loadConfig({
       ...(flags.config === undefined ? {} : { file: flags.config }),
-      overrides: serveOverrides(flags),
+      overrides,
     });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`mycelium serve: ${err.code}:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
+    reloads.stop();
     return 1;
   }
   const logger = createLogger(config.config.server.log_level);
   logger.info({ config: config.source, overrides: config.applied }, 'configuration loaded');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer(config.config, { logger });
+    // The file is resolved (it may have come from MYCELIUM_CONFIG), so a reload reads the same one.
+    const load = config.file === undefined ? { overrides } : { file: config.file, overrides };
+    server = await startServer(config.config, { logger, load });
+    // [metrics] enabled: a metrics address that cannot be bound closes the server and fails here.
+    await serveMetrics(server, { logger });
   } catch (err) {
     if (!(err instanceof MyceliumError)) throw err;
     logger.fatal({ code: err.code }, err.message);
+    reloads.stop();
     return 1;
   }
   const { unix, tcp } = server.addresses;
   logger.info(`listening on unix:${unix} and tcp://${tcp.host}:${tcp.port}`);
+  reloads.start(server, config.file, logger);
   await untilSignalled(logger);
+  // A SIGHUP during the drain is still handled (and answered: the server is shutting down).
+  reloads.unwatch();
   await server.shutdown();
+  reloads.stop();
   logger.info('shutdown complete');
   return 0;
+}
+
+/**
+ * SIGHUP and the file watch. The SIGHUP handler is installed at once (a SIGHUP during start-up
+ * would otherwise end the process) and a reload asked for before the server listens runs as soon
+ * as it does. Every reload logs its own report; nothing here can fail the server.
+ */
+class ReloadTriggers {
+  #server: MyceliumServer | undefined;
+  #logger: Logger | undefined;
+  #pending = false;
+  #watcher: ConfigWatcher | undefined;
+  readonly #onHup = (): void => this.#reload('SIGHUP');
+
+  constructor() {
+    process.on('SIGHUP', this.#onHup);
+  }
+
+  /** Serves reloads for `server`; watches `file` when the configuration came from one. */
+  start(server: MyceliumServer, file: string | undefined, logger: Logger): void {
+    this.#server = server;
+    this.#logger = logger;
+    if (file !== undefined) {
+      this.#watcher = watchConfigFile(file, () => this.#reload('file watch'), { logger });
+      logger.info({ file }, 'watching the configuration file; a change reloads it');
+    }
+    if (this.#pending) this.#reload('SIGHUP');
+  }
+
+  /** Stops the file watch. */
+  unwatch(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  /** Stops everything, SIGHUP included. */
+  stop(): void {
+    this.unwatch();
+    process.off('SIGHUP', this.#onHup);
+    this.#server = undefined;
+  }
+
+  #reload(trigger: string): void {
+    if (this.#server === undefined) {
+      this.#pending = true;
+      return;
+    }
+    this.#pending = false;
+    // The server logs the report (and a rejection at warn); only a bug would reject here.
+    this.#server.reload(undefined, { trigger }).catch((err: unknown) => {
+      this.#logger?.error({ err, trigger }, 'reload failed unexpectedly; the server goes on');
+    });
+  }
 }
 
 /** Resolves on the first SIGTERM or SIGINT; a second one exits the process at once. */
@@ -95,7 +170,7 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description(
-      'run the broker (Unix socket and TCP); SIGTERM or SIGINT drains and exits, a second one exits at once',
+      'run the broker (Unix socket and TCP); SIGTERM or SIGINT drains and exits, a second one exits at once; SIGHUP or a change to the config file reloads it',
     )
     .option(
       '-c, --config <file>',

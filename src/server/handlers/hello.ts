@@ -11,9 +11,12 @@ export function handleHello(c: Connection, version: number, name: string, token:
   }
   const check = c.ctx.token;
   // Unix-socket clients are trusted by the socket's file mode; TCP clients need the token.
-  if (check !== undefined && c.transport === 'tcp' && !check.matches(token)) {
-    c.fail('AUTH_FAILED', AUTH_FAILED_TEXT);
-    return;
+  if (check !== undefined && c.transport === 'tcp') {
+    if (!check.matches(token)) {
+      c.fail('AUTH_FAILED', AUTH_FAILED_TEXT);
+      return;
+    }
+    c.authenticatedBy = check;
   }
   if (c.ctx.draining) {
     c.fail('SHUTTING_DOWN', 'the server is shutting down and accepts no new connections');

@@ -45,6 +45,9 @@ export function handlePub(
     writePubAck(w.chunk, at, confirmId, seq);
     w.commit(PUBACK_FRAME_SIZE);
   }
+  // A fanout subscriber could not keep up: pause this publisher briefly (publisher_stall_ms).
+  const behind = topic.behind;
+  if (behind) c.stallFor(behind);
 }
 
 function failed(

@@ -50,6 +50,7 @@ export function handleSub(
     return;
   }
   c.subs.set(sid, result.subscription);
+  c.ctx.logger.debug({ conn: c.id, sid, topic }, 'subscribed');
   const w = c.writer;
   const at = w.reserve(SUB_ACK_FRAME_SIZE);
   writeSubAck(w.chunk, at, sid, result.nextSeq);

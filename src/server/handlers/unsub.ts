@@ -10,6 +10,7 @@ export function handleUnsub(c: Connection, sid: number): void {
     return;
   }
   c.subs.delete(sid);
+  c.ctx.logger.debug({ conn: c.id, sid, topic: sub.topic }, 'unsubscribed');
   try {
     c.ctx.broker.unsubscribe(sub);
   } catch (err) {
