@@ -71,7 +71,9 @@ export function resolveSettings(
   checkOneOf(problems, 'ack', s.ack, ACKS);
   if (s.routing === Routing.Fanout) {
     if (s.overflow !== DEFAULT_TOPIC_SETTINGS.overflow) {
-      problems.push('overflow applies to Queue topics only (a Fanout publisher is never slowed)');
+      problems.push(
+        'overflow applies to Queue topics only (Fanout topics use slow_consumer for a subscriber that lags)',
+      );
     }
     if (s.ack !== DEFAULT_TOPIC_SETTINGS.ack) problems.push('ack applies to Queue topics only');
   } else if (s.routing === Routing.Queue && s.slowConsumer !== DEFAULT_TOPIC_SETTINGS.slowConsumer) {

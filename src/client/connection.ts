@@ -23,21 +23,12 @@ export interface ServerInfo {
   readonly heartbeatIntervalMs: number;
 }
 
-/** The frames a live connection passes on to its client, and its end. */
-export interface ConnectionSink {
-  onMsg(
-    sid: number,
-    seq: number,
-    flags: number,
-    deliveryCount: number,
-    buf: Buffer,
-    payloadStart: number,
-    payloadEnd: number,
-  ): void;
-  onSubAck(sid: number, nextSeq: number): void;
-  onUnsubAck(sid: number): void;
-  onPubAck(confirmId: number, seq: number): void;
-  onLagged(sid: number, fromSeq: number, count: number): void;
+/**
+ * The frames a live connection passes on to its client (the first five as the decoder reports
+ * them, ERR as the error it carries), and its end.
+ */
+export interface ConnectionSink
+  extends Pick<ClientFrameHandler, 'onMsg' | 'onSubAck' | 'onUnsubAck' | 'onPubAck' | 'onLagged'> {
   onErr(error: ServerError, refOp: number, ref: number): void;
   /** The transport drained after a write that returned false. */
   onDrain(): void;

@@ -3,8 +3,6 @@
  * unknown path is 404 whatever the method, a known one with another method 405.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { MyceliumError } from '../errors.ts';
 
 /** A route's answer. */
 export interface Reply {
@@ -61,34 +59,6 @@ async function respond(
     'Cache-Control': 'no-store',
   });
   res.end(reply.body);
-}
-
-/** Listens on `host:port` (0 = any free port); errors are LISTEN_FAILED. */
-export function listenHttp(
-  server: Server,
-  host: string,
-  port: number,
-): Promise<{ host: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      server.off('listening', onListening);
-      reject(
-        new MyceliumError(
-          'LISTEN_FAILED',
-          `cannot listen for metrics on ${host}:${port}: ${err.code ?? err.message}`,
-          { cause: err },
-        ),
-      );
-    };
-    const onListening = (): void => {
-      server.off('error', onError);
-      const addr = server.address() as AddressInfo;
-      resolve({ host: addr.address, port: addr.port });
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen({ host, port });
-  });
 }
 
 /** Stops listening and closes every open HTTP connection (idle keep-alive ones too). */

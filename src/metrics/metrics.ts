@@ -6,8 +6,9 @@
 import type { Registry } from 'prom-client';
 import pkg from '../../package.json' with { type: 'json' };
 import type { BrokerConfig } from '../config/index.ts';
+import { listenTcp } from '../listen-tcp.ts';
 import type { Logger, MyceliumServer } from '../server/index.ts';
-import { closeHttp, createHttpServer, listenHttp, type Reply, type Route, text } from './http.ts';
+import { closeHttp, createHttpServer, type Reply, type Route, text } from './http.ts';
 import { createRegistry } from './registry.ts';
 import { buildStats } from './stats.ts';
 
@@ -82,7 +83,7 @@ export async function startMetrics(
     options.logger?.error({ err }, 'metrics: collecting failed');
   });
   try {
-    http = await listenHttp(httpServer, config.bind_address, config.port);
+    http = await listenTcp(httpServer, config.bind_address, config.port, 'metrics');
   } catch (err) {
     mycelium.detach();
     server.off('closed', onClosed);

@@ -1,4 +1,5 @@
 /** What the server tells about a connection: in the registry and in 'connection_closed' events. */
+import type { Socket } from 'node:net';
 import type { CloseReason } from './close-reason.ts';
 
 /** Which listener a connection came in on. */
@@ -27,4 +28,9 @@ export interface ClosedConnectionInfo extends ConnectionInfo {
   readonly reason: CloseReason;
   /** More about the reason: which slow-consumer limit, or the socket error code. */
   readonly detail: string | undefined;
+}
+
+/** The `remote` of a connection on `socket`: `host:port` for TCP, `unix` for the Unix socket. */
+export function remoteOf(socket: Socket, transport: Transport): string {
+  return transport === 'tcp' ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix';
 }

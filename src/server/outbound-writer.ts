@@ -203,6 +203,11 @@ export class OutboundWriter implements Flushable {
     this.#socket.off('drain', this.#onDrain);
     for (let i = 0; i < this.#parts.length; i++) this.#pool.release(this.#parts[i]!);
     if (this.chunk.length > 0) this.#pool.release(this.chunk);
+    this.#emptyBatch();
+  }
+
+  /** Starts an empty batch; the chunks of the last one were released or handed to the socket. */
+  #emptyBatch(): void {
     this.#parts = [];
     this.#partLens.length = 0;
     this.chunk = EMPTY;
@@ -241,12 +246,7 @@ export class OutboundWriter implements Flushable {
       socket.uncork();
     }
     this.#inflight.push(parts);
-    this.#parts = [];
-    this.#partLens.length = 0;
-    this.chunk = EMPTY;
-    this.#used = 0;
-    this.#bytes = 0;
-    this.#frames = 0;
+    this.#emptyBatch();
     // A write larger than the socket's high-water mark returns false even when the kernel took
     // it whole at once (Node decides before trying). Only bytes still pending mean the peer is
     // behind: then nothing more is written until 'drain', and the broker is told to stop pushing.

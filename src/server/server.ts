@@ -8,12 +8,18 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Broker } from '../broker/index.ts';
 import type { BrokerConfig, LoadOptions } from '../config/index.ts';
 import type { ErrorCode } from '../errors.ts';
+import { listenTcp, type TcpAddress } from '../listen-tcp.ts';
 import { encodeErr } from '../protocol/index.ts';
 import { TokenCheck } from './auth.ts';
 import { ChunkPool } from './chunk-pool.ts';
 import { LocalCloseReason } from './close-reason.ts';
-import { CLOSE_LINGER_MS, Connection } from './connection.ts';
-import type { ClosedConnectionInfo, ConnectionInfo, Transport } from './connection-info.ts';
+import { Connection } from './connection.ts';
+import {
+  type ClosedConnectionInfo,
+  type ConnectionInfo,
+  remoteOf,
+  type Transport,
+} from './connection-info.ts';
 import type { ConnectionLimits, ServerContext } from './context.ts';
 import { undrained, waitUntil } from './drain.ts';
 import { FlushScheduler } from './flush-scheduler.ts';
@@ -21,8 +27,8 @@ import { closeLevel, createLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry, type ConnectionRegistryView } from './registry.ts';
 import { type LiveServer, logReload, type ReloadOptions, type ReloadRequest, runReload } from './reload.ts';
 import type { ReloadReport } from './reload-report.ts';
+import { lingerThenDestroy } from './socket-close.ts';
 import { Sweeper, sweepPeriodMs } from './sweeper.ts';
-import { listenTcp, type TcpAddress } from './tcp-listener.ts';
 import { logStartup, prepareTopics } from './startup.ts';
 import { listenUnix, parseSocketMode, removeSocketFile, type UnixListenResult } from './unix-listener.ts';
 
@@ -339,10 +345,8 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     socket.on('error', () => {});
     this.#ctx.errorSent(reason);
     socket.end(encodeErr(reason, 0, 0, text));
-    socket.resume();
-    const linger = setTimeout(() => socket.destroy(), CLOSE_LINGER_MS);
-    linger.unref();
-    const remote = transport === 'tcp' ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix';
+    const linger = lingerThenDestroy(socket);
+    const remote = remoteOf(socket, transport);
     socket.once('close', () => {
       clearTimeout(linger);
       this.#connectionClosed({

@@ -1,23 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import {
-  type Client,
-  connect,
-  type Message,
-  ServerError,
-  type Subscription,
-} from '../../src/client/index.ts';
+import { connect, type Message, ServerError, type Subscription } from '../../src/client/index.ts';
+import { next, OpenClients } from './helpers/clients.ts';
 import { type RealServer, startRealServer } from './helpers/real-server.ts';
 
 const text = (m: Message) => Buffer.from(m.data).toString();
-
-/** The next `n` messages from an iterator, leaving the subscription open. */
-async function next(it: AsyncIterator<Message>, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  while (got.length < n) got.push((await it.next()).value as Message);
-  return got;
-}
 
 /** Takes `n` messages from an iterable subscription, then leaves the loop (which unsubscribes). */
 async function take(sub: Subscription, n: number): Promise<Message[]> {
@@ -32,17 +20,13 @@ async function take(sub: Subscription, n: number): Promise<Message[]> {
 
 describe('client against a real server', () => {
   let rs: RealServer;
-  const clients: Client[] = [];
-  const open = async (url: string, options = {}) => {
-    const c = await connect(url, options);
-    clients.push(c);
-    return c;
-  };
+  const clients = new OpenClients();
+  const open = clients.open;
   before(async () => {
     rs = await startRealServer();
   });
   after(async () => {
-    for (const c of clients) await c.close();
+    await clients.closeAll();
     await rs.stop();
   });
 

@@ -1,33 +1,23 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { type Client, connect, type Message } from '../../src/client/index.ts';
+import { next, OpenClients } from './helpers/clients.ts';
 import { CuttableProxy } from './helpers/proxy.ts';
 import { type RealServer, startRealServer } from './helpers/real-server.ts';
-
-async function next(it: AsyncIterator<Message>, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  while (got.length < n) got.push((await it.next()).value as Message);
-  return got;
-}
 
 const FAST_RETRY = { reconnectDelayMs: 2, maxReconnectDelayMs: 20, maxReconnectAttempts: Infinity };
 
 describe('reconnect against a real server', () => {
   let rs: RealServer;
   let proxy: CuttableProxy;
-  const clients: Client[] = [];
-  const open = async (url: string, options = {}) => {
-    const c = await connect(url, options);
-    clients.push(c);
-    return c;
-  };
+  const clients = new OpenClients();
+  const open = clients.open;
   before(async () => {
     rs = await startRealServer();
     proxy = await CuttableProxy.start(rs.socketPath);
   });
   after(async () => {
-    for (const c of clients) await c.close();
+    await clients.closeAll();
     await proxy.close();
     await rs.stop();
   });

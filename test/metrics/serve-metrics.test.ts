@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { jsonLines } from '../reload/helpers/spawn.ts';
 import { tempDir } from '../server/helpers/socket-pair.ts';
 import { httpRequest } from './helpers/observed-server.ts';
 import { parseMetrics } from './helpers/prom-text.ts';
@@ -23,26 +23,15 @@ function serve(socket: string, env: Record<string, string>) {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
-  const lines: Record<string, unknown>[] = [];
-  const waiters: (() => void)[] = [];
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    lines.push(JSON.parse(text) as Record<string, unknown>);
-    for (const w of waiters.splice(0)) w();
-  });
+  const log = jsonLines(child.stdout);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     exit,
-    lines,
+    lines: log.lines,
     /** The first log line whose msg matches (or that `msg` accepts). */
-    async line(msg: RegExp | ((l: Record<string, unknown>) => boolean)): Promise<Record<string, unknown>> {
-      const accepts =
-        typeof msg === 'function' ? msg : (l: Record<string, unknown>) => msg.test(String(l.msg));
-      for (;;) {
-        const found = lines.find(accepts);
-        if (found !== undefined) return found;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
+    line(msg: RegExp | ((l: Record<string, unknown>) => boolean)): Promise<Record<string, unknown>> {
+      return log.first(typeof msg === 'function' ? msg : (l) => msg.test(String(l.msg)));
     },
   };
 }

@@ -17,22 +17,13 @@ import {
   type Side,
 } from '../../src/protocol/index.ts';
 import { clientFrame, cutsFor, mutate, mutation, piecesOf, serverFrame } from './arbitraries.ts';
-import { type ErrorEvent, type Event, feed } from './helpers.ts';
+import { DECODER_ERROR_CODES, type ErrorEvent, type Event, feed } from './helpers.ts';
 
 /** Iterations of each robustness property; raise it for a soak run. */
 export const FUZZ_RUNS = Number(process.env.MYCELIUM_FUZZ_RUNS ?? 20_000);
 
-/** Every code a decoder may report; anything else reaching onError is a bug. */
-const DECODER_CODES = new Set<ErrorCode>([
-  'MALFORMED_FRAME',
-  'FRAME_TOO_LARGE',
-  'UNKNOWN_OP',
-  'UNSUPPORTED_VERSION',
-  'HANDSHAKE_REQUIRED',
-  'UNEXPECTED_HANDSHAKE',
-  'PROTOCOL_ERROR',
-  'INVALID_TOPIC',
-]);
+/** Anything but these reaching onError is a bug. */
+const DECODER_CODES = new Set<ErrorCode>(DECODER_ERROR_CODES);
 
 interface Setup {
   readonly side: Side;

@@ -3,7 +3,7 @@
  * cut the bytes, and turning what the decoder reported into comparable plain values.
  */
 import assert from 'node:assert/strict';
-import { ProtocolError } from '../../src/errors.ts';
+import { type ErrorCode, ProtocolError } from '../../src/errors.ts';
 import {
   type DecoderOptions,
   type Frame,
@@ -29,6 +29,18 @@ export interface ErrorEvent {
 }
 
 export type Event = Frame | ErrorEvent;
+
+/** Every code a decoder may report: the malformed-input corpus reaches each, fuzzing finds no other. */
+export const DECODER_ERROR_CODES: readonly ErrorCode[] = [
+  'MALFORMED_FRAME',
+  'FRAME_TOO_LARGE',
+  'UNKNOWN_OP',
+  'UNSUPPORTED_VERSION',
+  'HANDSHAKE_REQUIRED',
+  'UNEXPECTED_HANDSHAKE',
+  'PROTOCOL_ERROR',
+  'INVALID_TOPIC',
+];
 
 /** What one feed produced: every event in order, and the decoder for further checks. */
 export interface Fed {

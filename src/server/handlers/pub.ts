@@ -4,7 +4,7 @@
  * confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
  * leave the connection open, also for unconfirmed publishes, so the publisher learns of them.
  */
-import { OverflowPolicy, type TopicHandle } from '../../broker/index.ts';
+import { OverflowPolicy } from '../../broker/index.ts';
 import { MyceliumError } from '../../errors.ts';
 import { Op, PUBACK_FRAME_SIZE, writePubAck } from '../../protocol/index.ts';
 import type { Connection } from '../connection.ts';
@@ -36,7 +36,18 @@ export function handlePub(
   try {
     seq = broker.publish(topic, buf.subarray(payloadStart, payloadEnd));
   } catch (err) {
-    failed(c, err, topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    if (!(err instanceof MyceliumError)) throw err;
+    if (err.code !== 'TOPIC_NOT_FOUND') {
+      c.reply(err.code, Op.PUB, confirmId, err.message);
+      return;
+    }
+    // A cached handle went stale (topic deleted, maybe recreated): look the name up again once.
+    c.topics.forget(topic);
+    if (c.topics.lookup(buf, topicStart, topicLen) !== undefined) {
+      handlePub(c, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    } else {
+      notFound(c, confirmId, buf, topicStart, topicLen);
+    }
     return;
   }
   if (confirmId !== 0) {
@@ -48,31 +59,6 @@ export function handlePub(
   // A fanout subscriber could not keep up: pause this publisher briefly (publisher_stall_ms).
   const behind = topic.behind;
   if (behind) c.stallFor(behind);
-}
-
-function failed(
-  c: Connection,
-  err: unknown,
-  topic: TopicHandle,
-  confirmId: number,
-  buf: Buffer,
-  topicStart: number,
-  topicLen: number,
-  payloadStart: number,
-  payloadEnd: number,
-): void {
-  if (!(err instanceof MyceliumError)) throw err;
-  if (err.code === 'TOPIC_NOT_FOUND') {
-    // A cached handle went stale (topic deleted, maybe recreated): look the name up again once.
-    c.topics.forget(topic);
-    if (c.topics.lookup(buf, topicStart, topicLen) !== undefined) {
-      handlePub(c, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
-    } else {
-      notFound(c, confirmId, buf, topicStart, topicLen);
-    }
-    return;
-  }
-  c.reply(err.code, Op.PUB, confirmId, err.message);
 }
 
 function notFound(c: Connection, confirmId: number, buf: Buffer, topicStart: number, topicLen: number): void {

@@ -13,7 +13,8 @@ import {
   type MyceliumServer,
   startServer,
 } from '../../../src/server/index.ts';
-import { RawClient, type Target } from '../../server/helpers/raw-client.ts';
+import type { RawClient, Target } from '../../server/helpers/raw-client.ts';
+import { type ClientOptions, CloseLog, RawClients, targets } from '../../server/helpers/server-watch.ts';
 import { tempDir } from '../../server/helpers/socket-pair.ts';
 import { parseMetrics, type Scrape } from './prom-text.ts';
 
@@ -54,7 +55,7 @@ export interface ObservedServer {
   /** Waits until `count` closes in all have been seen. */
   closed(count: number): Promise<void>;
   /** A client that completed its handshake (Unix socket unless `tcp`). */
-  client(name: string, options?: { tcp?: boolean; token?: string }): Promise<RawClient>;
+  client(name: string, options?: ClientOptions): Promise<RawClient>;
   /** GET (or `method`) `path` on the metrics listener. */
   get(path: string, method?: string): Promise<HttpReply>;
   /** GET /metrics, parsed. */
@@ -77,30 +78,18 @@ export async function startObserved(overrides: Overrides = {}): Promise<Observed
   });
   const server = await startServer(config, { logger: createLogger('silent', { pretty: false }) });
   const metrics = await startMetrics(server, config.metrics);
-  const closes: ClosedConnectionInfo[] = [];
-  const waiters: (() => void)[] = [];
-  server.on('connection_closed', (info) => {
-    closes.push(info);
-    for (const w of waiters.splice(0)) w();
-  });
-  const unix = { path: server.addresses.unix };
-  const tcp = { host: server.addresses.tcp.host, port: server.addresses.tcp.port };
-  const clients: RawClient[] = [];
+  const log = new CloseLog(server);
+  const clients = new RawClients(server);
   const get = (path: string, method?: string) => httpRequest(`${metrics.url}${path}`, method);
   return {
     server,
     metrics,
-    unix,
-    tcp,
-    closes,
+    ...targets(server),
+    closes: log.closes,
     async closed(count) {
-      while (closes.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+      await log.where(() => true, count);
     },
-    async client(name, options = {}) {
-      const c = await RawClient.ready(options.tcp ? tcp : unix, name, options.token);
-      clients.push(c);
-      return c;
-    },
+    client: (name, options) => clients.open(name, options),
     get,
     async scrape() {
       const reply = await get('/metrics');
@@ -108,7 +97,7 @@ export async function startObserved(overrides: Overrides = {}): Promise<Observed
       return parseMetrics(reply.body);
     },
     async stop() {
-      for (const c of clients) c.destroy();
+      clients.destroyAll();
       await metrics.close();
       await server.close();
       await cleanup();

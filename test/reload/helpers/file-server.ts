@@ -16,7 +16,8 @@ import {
   type ReloadReport,
   startServer,
 } from '../../../src/server/index.ts';
-import { RawClient, type Target } from '../../server/helpers/raw-client.ts';
+import type { RawClient, Target } from '../../server/helpers/raw-client.ts';
+import { type ClientOptions, RawClients, targets } from '../../server/helpers/server-watch.ts';
 import { tempDir } from '../../server/helpers/socket-pair.ts';
 
 /** One `[[topics]]` entry or a section, as TOML keys and values. */
@@ -69,7 +70,7 @@ export interface FileServer {
   /** Replaces the config file the way editors do: write a temp file, rename it over. */
   write(spec: ConfigSpec | string | Buffer): Promise<void>;
   /** A client that completed its handshake (Unix socket unless `tcp`). */
-  client(name: string, options?: { tcp?: boolean; token?: string }): Promise<RawClient>;
+  client(name: string, options?: ClientOptions): Promise<RawClient>;
   stop(): Promise<void>;
 }
 
@@ -117,26 +118,19 @@ export async function startFromFile(
   const server = await startServer(config, { logger: logs.logger, load });
   const reloads: ReloadReport[] = [];
   server.on('reload', (report) => reloads.push(report));
-  const unix = { path: server.addresses.unix };
-  const tcp = { host: server.addresses.tcp.host, port: server.addresses.tcp.port };
-  const clients: RawClient[] = [];
+  const clients = new RawClients(server);
   return {
     server,
     dir,
     file,
-    unix,
-    tcp,
+    ...targets(server),
     logs,
     reloads,
     toml,
     write,
-    async client(name, opts = {}) {
-      const c = await RawClient.ready(opts.tcp ? tcp : unix, name, opts.token);
-      clients.push(c);
-      return c;
-    },
+    client: (name, options) => clients.open(name, options),
     async stop() {
-      for (const c of clients) c.destroy();
+      clients.destroyAll();
       await server.close();
       await cleanup();
     },

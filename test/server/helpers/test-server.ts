@@ -7,7 +7,8 @@ import {
   type MyceliumServer,
   startServer,
 } from '../../../src/server/index.ts';
-import { RawClient, type Target } from './raw-client.ts';
+import type { RawClient, Target } from './raw-client.ts';
+import { type ClientOptions, CloseLog, RawClients, targets } from './server-watch.ts';
 import { tempDir } from './socket-pair.ts';
 
 export interface TestServer {
@@ -25,7 +26,7 @@ export interface TestServer {
     count?: number,
   ): Promise<ClosedConnectionInfo[]>;
   /** A client that completed its handshake over the Unix socket (or TCP when `tcp` is set). */
-  client(name: string, options?: { tcp?: boolean; token?: string }): Promise<RawClient>;
+  client(name: string, options?: ClientOptions): Promise<RawClient>;
   stop(): Promise<void>;
 }
 
@@ -44,40 +45,21 @@ export async function startTestServer(overrides: Overrides = {}): Promise<TestSe
     metrics: { enabled: false },
   });
   const server = await startServer(config, { logger: createLogger('silent', { pretty: false }) });
-  const closes: ClosedConnectionInfo[] = [];
-  const waiters: (() => void)[] = [];
-  server.on('connection_closed', (info) => {
-    closes.push(info);
-    for (const w of waiters.splice(0)) w();
-  });
-  const unix = { path: server.addresses.unix };
-  const tcp = { host: server.addresses.tcp.host, port: server.addresses.tcp.port };
-  const clients: RawClient[] = [];
-  async function closesWhere(match: (info: ClosedConnectionInfo) => boolean, count = 1) {
-    for (;;) {
-      const found = closes.filter(match);
-      if (found.length >= count) return found;
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  }
+  const log = new CloseLog(server);
+  const clients = new RawClients(server);
   return {
     server,
     dir,
-    unix,
-    tcp,
-    closes,
+    ...targets(server),
+    closes: log.closes,
     async closeOf(name) {
-      const [found] = await closesWhere((c) => c.clientName === name);
+      const [found] = await log.where((c) => c.clientName === name);
       return found!;
     },
-    closesWhere,
-    async client(name, options = {}) {
-      const c = await RawClient.ready(options.tcp ? tcp : unix, name, options.token);
-      clients.push(c);
-      return c;
-    },
+    closesWhere: (match, count) => log.where(match, count),
+    client: (name, options) => clients.open(name, options),
     async stop() {
-      for (const c of clients) c.destroy();
+      clients.destroyAll();
       await server.close();
       await cleanup();
     },
