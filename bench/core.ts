@@ -1,9 +1,11 @@
 /**
  * Broker core benchmark (not a test): in-process publish -> deliver, no sockets, no frames
  * decoded. Measures
- * - throughput for 16 B and 1 KiB payloads: fanout to 1 and to 4 subscribers, queue to 4 (ack
- *   none, and ack manual with acks sent in batches), each subscriber writing a MSG header and
- *   copying the payload into its preallocated output chunk as a connection would;
+ * - throughput for 16 B and 1 KiB payloads: fanout to 1 and to 4 subscribers (payload views, and
+ *   "range" rows publishing ranges of one buffer to subscribers with deliverRange, as the server
+ *   does), queue to 4 (ack none, and ack manual with acks sent in batches), each subscriber
+ *   writing a MSG header and copying the payload into its preallocated output chunk as a
+ *   connection would;
  * - publish latency p50/p99/p99.9: every 64th publish is timed alone with two
  *   `process.hrtime.bigint()` reads (a timer on every publish would cost more than the publish
  *   and allocate two BigInts each time); values include the clock's own cost, printed alongside;
@@ -32,7 +34,7 @@ import {
   bytes as showBytes,
   table,
 } from './lib/measure.ts';
-import { AckingSink, CopySink, CountSink } from './lib/sinks.ts';
+import { AckingSink, CopySink, CountSink, RangeCopySink } from './lib/sinks.ts';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
@@ -67,11 +69,18 @@ interface Scenario {
   readonly routing: Routing;
   readonly subscribers: number;
   readonly ack: AckMode;
+  /**
+   * Publish by range (`publish(topic, buf, start, end)`) from one shared buffer, to subscribers
+   * with `deliverRange`, as the server publishes from its read buffers.
+   */
+  readonly range?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
   { name: 'fanout -> 1', routing: Routing.Fanout, subscribers: 1, ack: AckMode.None },
   { name: 'fanout -> 4', routing: Routing.Fanout, subscribers: 4, ack: AckMode.None },
+  { name: 'fanout -> 1, range', routing: Routing.Fanout, subscribers: 1, ack: AckMode.None, range: true },
+  { name: 'fanout -> 4, range', routing: Routing.Fanout, subscribers: 4, ack: AckMode.None, range: true },
   { name: 'queue -> 4', routing: Routing.Queue, subscribers: 4, ack: AckMode.None },
   { name: 'queue -> 4, manual ack', routing: Routing.Queue, subscribers: 4, ack: AckMode.Manual },
 ];
@@ -82,6 +91,9 @@ interface Setup {
   topic: TopicHandle;
   sinks: CopySink[];
   payloads: Uint8Array[];
+  /** Range rows: the buffer all payloads are ranges of (payloads are views of it). */
+  shared: Uint8Array | null;
+  size: number;
 }
 
 function setup(s: Scenario, size: number): Setup {
@@ -92,11 +104,28 @@ function setup(s: Scenario, size: number): Setup {
     ...(s.routing === Routing.Queue ? { ack: s.ack } : {}),
   });
   const sinks = Array.from({ length: s.subscribers }, () =>
-    s.ack === AckMode.Manual ? new AckingSink() : new CopySink(),
+    s.ack === AckMode.Manual ? new AckingSink() : s.range ? new RangeCopySink() : new CopySink(),
   );
   for (const [i, sink] of sinks.entries()) broker.subscribe(sink, topic, i + 1);
+  if (s.range) {
+    const shared = new Uint8Array(PAYLOADS * size);
+    const payloads = Array.from({ length: PAYLOADS }, (_, i) =>
+      shared.subarray(i * size, (i + 1) * size).fill(i & 0xff),
+    );
+    return { broker, topic, sinks, payloads, shared, size };
+  }
   const payloads = Array.from({ length: PAYLOADS }, (_, i) => new Uint8Array(size).fill(i & 0xff));
-  return { broker, topic, sinks, payloads };
+  return { broker, topic, sinks, payloads, shared: null, size };
+}
+
+/** publishLoop for range rows (fanout, no acks): payload i is bytes i*size .. (i+1)*size of `shared`. */
+function publishRangeLoop({ broker, topic, shared, size }: Setup, n: number): void {
+  const buf = shared!;
+  const mask = PAYLOADS - 1;
+  for (let i = 0; i < n; i++) {
+    const start = (i & mask) * size;
+    broker.publish(topic, buf, start, start + size);
+  }
 }
 
 /** Publishes `n` messages; with manual acks, acks all outstanding every ACK_BATCH publishes. */
@@ -114,7 +143,7 @@ function ackAll(broker: Broker, sinks: AckingSink[]): void {
 
 /** Like publishLoop, timing every SAMPLE_EVERY-th publish on its own. */
 function sampledLoop(
-  { broker, topic, sinks, payloads }: Setup,
+  { broker, topic, sinks, payloads, shared, size }: Setup,
   n: number,
   ack: boolean,
   histogram: ReturnType<typeof nsHistogram>,
@@ -123,12 +152,17 @@ function sampledLoop(
   for (let i = 0; i < n; i++) {
     const payload = payloads[i & mask]!;
     if (i % SAMPLE_EVERY === 0) {
+      const start = (i & mask) * size;
       const t0 = process.hrtime.bigint();
-      broker.publish(topic, payload);
+      if (shared === null) broker.publish(topic, payload);
+      else broker.publish(topic, shared, start, start + size);
       const t1 = process.hrtime.bigint();
       histogram.recordValue(Number(t1 - t0));
-    } else {
+    } else if (shared === null) {
       broker.publish(topic, payload);
+    } else {
+      const start = (i & mask) * size;
+      broker.publish(topic, shared, start, start + size);
     }
     if (ack && (i & (ACK_BATCH - 1)) === ACK_BATCH - 1) ackAll(broker, sinks as AckingSink[]);
   }
@@ -156,7 +190,8 @@ function runScenario(s: Scenario, size: number): ThroughputRow {
   const ack = s.ack === AckMode.Manual;
   const count = size <= 64 ? COUNTS.small : COUNTS.large;
   const st = setup(s, size);
-  publishLoop(st, COUNTS.warmup, ack);
+  const loop = s.range ? publishRangeLoop : publishLoop;
+  loop(st, COUNTS.warmup, ack);
   const perRound = Math.ceil(count / ROUNDS);
   let seconds = Number.POSITIVE_INFINITY;
   let cpuShare = 0;
@@ -164,7 +199,7 @@ function runScenario(s: Scenario, size: number): ThroughputRow {
   for (let round = 0; round < ROUNDS; round++) {
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    publishLoop(st, perRound, ack);
+    loop(st, perRound, ack);
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
     roundsMsgPerSec.push(perRound / wall);

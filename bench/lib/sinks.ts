@@ -19,18 +19,22 @@ export class CopySink implements Subscriber {
   delivered = 0;
   /** Messages reported lost through LAGGED (0 in a healthy run). */
   skipped = 0;
-  readonly #out: Uint8Array;
+  protected readonly out: Uint8Array;
   #at = 0;
 
   constructor(chunkSize = 256 * 1024) {
-    this.#out = new Uint8Array(chunkSize);
+    this.out = new Uint8Array(chunkSize);
   }
 
   deliver(sub: Subscription, seq: number, payload: Uint8Array, flags: number, count: number): void {
-    const len = payload.length;
+    this.out.set(payload, this.frame(sub, seq, flags, count, payload.length));
+  }
+
+  /** Writes the MSG header of a `len`-byte payload and counts it; returns where the payload goes. */
+  protected frame(sub: Subscription, seq: number, flags: number, count: number, len: number): number {
     let at = this.#at;
-    if (at + MSG_HEADER + len > this.#out.length) at = 0; // a connection flushes here
-    const out = this.#out;
+    if (at + MSG_HEADER + len > this.out.length) at = 0; // a connection flushes here
+    const out = this.out;
     const frameLen = 16 + len;
     out[at] = frameLen >>> 24;
     out[at + 1] = frameLen >>> 16;
@@ -55,9 +59,9 @@ export class CopySink implements Subscriber {
     out[at + 18] = count >>> 8;
     out[at + 19] = count;
     at += MSG_HEADER;
-    out.set(payload, at);
     this.#at = at + len;
     this.delivered++;
+    return at;
   }
 
   lagged(_sub: Subscription, _from: number, count: number): void {
@@ -66,6 +70,31 @@ export class CopySink implements Subscriber {
 
   evicted(_sub: Subscription, reason: EvictReason): void {
     throw new Error(`benchmark subscriber evicted: ${reason}`);
+  }
+}
+
+/** Payloads up to this size are copied byte by byte, as the server's deliverRange does. */
+const BYTE_LOOP_MAX = 32;
+
+/** A CopySink that also takes fanout deliveries by range (Subscriber.deliverRange), as a connection does. */
+export class RangeCopySink extends CopySink {
+  deliverRange(
+    sub: Subscription,
+    seq: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    flags: number,
+    count: number,
+  ): void {
+    const n = end - start;
+    const to = this.frame(sub, seq, flags, count, n);
+    const out = this.out;
+    if (n <= BYTE_LOOP_MAX) {
+      for (let i = 0; i < n; i++) out[to + i] = buf[start + i]!;
+    } else {
+      out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n), to);
+    }
   }
 }
 

@@ -149,12 +149,36 @@ export class Broker {
    * @throws MyceliumError TOPIC_NOT_FOUND (also for a stale handle), MESSAGE_TOO_LARGE, QUEUE_FULL
    *   (queue topic full with overflow "reject", or "block" when `canPublish` was not honoured)
    */
-  publish(topic: string | TopicHandle, payload: Uint8Array): number {
+  publish(topic: string | TopicHandle, payload: Uint8Array): number;
+  /**
+   * `publish` of bytes `start .. end` (end exclusive) of `buf`, for a caller that holds the
+   * payload inside a larger buffer (a server's read buffer): a fanout topic keeps the range in its
+   * ring and hands it to subscribers' `deliverRange` without making a view object; a queue topic
+   * makes the view, as it keeps one per waiting message. The same rule as `publish` holds for
+   * those bytes: the broker keeps referring to them, so they must not be modified or reused, and
+   * the whole of `buf`'s memory stays alive while the message is held.
+   * @returns the seq the message got
+   * @throws MyceliumError INVALID_ARGUMENT (start and end not integers with
+   *   0 <= start <= end <= buf.length; checked first), then as `publish`: TOPIC_NOT_FOUND,
+   *   MESSAGE_TOO_LARGE (end - start over max_message_size), QUEUE_FULL
+   */
+  publish(topic: string | TopicHandle, buf: Uint8Array, start: number, end: number): number;
+  publish(topic: string | TopicHandle, buf: Uint8Array, start?: number, end?: number): number {
     const t = typeof topic === 'string' ? this.#topics.get(topic) : (topic as Topic);
+    if (start === undefined && end === undefined) {
+      if (t === undefined || t.owner !== this)
+        return topicNotFound(typeof topic === 'string' ? topic : topic.name);
+      if (buf.length > t.maxMessageSize) return messageTooLarge(t.name, buf.length, t.maxMessageSize);
+      return t.publish(buf);
+    }
+    if (start === undefined || end === undefined || !isRange(buf.length, start, end)) {
+      return badRange(buf, start, end);
+    }
     if (t === undefined || t.owner !== this)
       return topicNotFound(typeof topic === 'string' ? topic : topic.name);
-    if (payload.length > t.maxMessageSize) return messageTooLarge(t.name, payload.length, t.maxMessageSize);
-    return t.publish(payload);
+    const n = end - start;
+    if (n > t.maxMessageSize) return messageTooLarge(t.name, n, t.maxMessageSize);
+    return t.publishRange(buf, start, end);
   }
 
   /**
@@ -342,6 +366,17 @@ export class Broker {
     if ((s.owner as Topic).owner !== this) return subscriptionNotFound(s.topic, s.sid);
     return s;
   }
+}
+
+/** True when `start .. end` is a range of a buffer of `length` bytes (integers, 0 <= start <= end <= length). */
+function isRange(length: number, start: number, end: number): boolean {
+  return Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= length;
+}
+
+function badRange(buf: Uint8Array, start: number | undefined, end: number | undefined): never {
+  return invalidArgument(
+    `publish range ${start} .. ${end} is not within the buffer of ${buf.length} bytes (integers, 0 <= start <= end <= length)`,
+  );
 }
 
 function checkStart(start: StartPosition): void {

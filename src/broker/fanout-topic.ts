@@ -66,12 +66,26 @@ export class FanoutTopic extends Topic {
   }
 
   publish(payload: Uint8Array): number {
+    this.#ring.push(payload);
+    return this.#route(payload, 0, payload.length, payload);
+  }
+
+  publishRange(buf: Uint8Array, start: number, end: number): number {
+    this.#ring.pushRange(buf.buffer, buf.byteOffset + start, end - start);
+    return this.#route(buf, start, end, null);
+  }
+
+  /**
+   * Routes the message just pushed (bytes `start .. end` of `buf`) to the caught-up, writable
+   * subscriptions. Subscribers with `deliverRange` get the range; the others get `view`, made
+   * from the range on first need when the publish came without one.
+   */
+  #route(buf: Uint8Array, start: number, end: number, view: Uint8Array | null): number {
     const ring = this.#ring;
-    const seq = ring.head;
-    ring.push(payload);
+    const seq = ring.head - 1;
     const c = this.counters;
     c.published++;
-    c.publishedBytes += payload.length;
+    c.publishedBytes += end - start;
     const subs = this.#subs;
     // The first subscriber found unable to keep up (TopicHandle.behind).
     let behind: Subscriber | null = null;
@@ -83,7 +97,12 @@ export class FanoutTopic extends Topic {
         if (subscriber.writable) {
           s.cursor = seq + 1;
           c.delivered++;
-          subscriber.deliver(s, seq, payload, 0, 1);
+          if (subscriber.deliverRange !== undefined) {
+            subscriber.deliverRange(s, seq, buf, start, end, 0, 1);
+          } else {
+            view ??= new Uint8Array(buf.buffer, buf.byteOffset + start, end - start);
+            subscriber.deliver(s, seq, view, 0, 1);
+          }
         } else if (behind === null) {
           behind = subscriber;
         }

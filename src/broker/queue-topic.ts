@@ -85,6 +85,11 @@ export class QueueTopic extends Topic {
     return seq;
   }
 
+  /** Queue messages wait in the line and in-flight table as views, so the range becomes one. */
+  publishRange(buf: Uint8Array, start: number, end: number): number {
+    return this.publish(buf.subarray(start, end));
+  }
+
   /** False while a block-policy line is full: the publisher should wait for `onRoom`. */
   canPublish(): boolean {
     return this.#overflow !== OverflowPolicy.Block || this.#fifo.length < this.#bound;

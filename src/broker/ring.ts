@@ -66,6 +66,14 @@ export class PayloadRing {
    * The payload's bytes are kept where they are, not copied: they must not change afterwards.
    */
   push(payload: Uint8Array): void {
+    this.pushRange(payload.buffer, payload.byteOffset, payload.length);
+  }
+
+  /**
+   * `push` for the `length` bytes at `offset` of `buffer`, so a caller holding a range of a larger
+   * buffer need not make a view object for it. The same rule holds: those bytes must not change.
+   */
+  pushRange(buffer: ArrayBufferLike, offset: number, length: number): void {
     const seq = this.head;
     if (this.size < this.#limit) {
       if (this.size === this.#buffers.length) this.#grow();
@@ -76,9 +84,9 @@ export class PayloadRing {
       this.#buffers[(seq - this.#limit) & this.#mask] = undefined;
     }
     const i = seq & this.#mask;
-    this.#buffers[i] = payload.buffer;
-    this.#offsets[i] = payload.byteOffset;
-    this.#lengths[i] = payload.length;
+    this.#buffers[i] = buffer;
+    this.#offsets[i] = offset;
+    this.#lengths[i] = length;
     this.head = seq + 1;
   }
 

@@ -67,6 +67,12 @@ export abstract class Topic implements TopicHandle {
   /** Accepts a payload already checked against maxMessageSize; returns its seq. */
   abstract publish(payload: Uint8Array): number;
 
+  /**
+   * Accepts bytes `start .. end` of `buf`, already checked (bounds, maxMessageSize); returns its
+   * seq. The bytes are kept where they are, as `publish` keeps its payload.
+   */
+  abstract publishRange(buf: Uint8Array, start: number, end: number): number;
+
   /** The seq the next accepted message will get. */
   abstract get nextSeq(): number;
 

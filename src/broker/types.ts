@@ -96,6 +96,28 @@ export interface Subscriber {
    * @param deliveryCount 1 for a first delivery, 2 and up for redeliveries
    */
   deliver(sub: Subscription, seq: number, payload: Uint8Array, flags: number, deliveryCount: number): void;
+  /**
+   * Optional: `deliver` for a payload that is the bytes `start .. end` (end exclusive) of `buf`.
+   * A fanout publish made by range (`Broker.publish(topic, buf, start, end)`) calls this instead
+   * of `deliver` on subscribers that have it, so no view object is made per message; subscribers
+   * without it get `deliver` with a view of the range. Catch-up from the ring and queue
+   * deliveries always come through `deliver`.
+   *
+   * `buf` is the publisher's buffer, shared with other subscribers and the topic's ring, and
+   * holds other data outside the range: copy bytes `start .. end` out during the call, never
+   * retain `buf` and never modify any of it.
+   * @param flags bit set of {@link DeliveryFlags}
+   * @param deliveryCount 1 for a first delivery, 2 and up for redeliveries
+   */
+  deliverRange?(
+    sub: Subscription,
+    seq: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    flags: number,
+    deliveryCount: number,
+  ): void;
   /** Messages `fromSeq .. fromSeq+count-1` of a fanout topic were skipped for this subscription. */
   lagged(sub: Subscription, fromSeq: number, count: number): void;
   /** The broker ended this subscription (already removed when this is called). */

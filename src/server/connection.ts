@@ -28,7 +28,7 @@ import {
 } from './connection-info.ts';
 import type { ServerContext } from './context.ts';
 import { checkHandshakeDeadline, checkOpenDeadlines } from './deadlines.ts';
-import { subscriptionEvicted, writeDelivery, writeLaggedNotice } from './delivery.ts';
+import { subscriptionEvicted, writeDelivery, writeDeliveryRange, writeLaggedNotice } from './delivery.ts';
 import { handleAck } from './handlers/ack.ts';
 import { handleHello } from './handlers/hello.ts';
 import { handlePing } from './handlers/ping.ts';
@@ -259,6 +259,18 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
 
   deliver(sub: Subscription, seq: number, payload: Uint8Array, flags: number, deliveryCount: number): void {
     writeDelivery(this.writer, sub.sid, seq, payload, flags, deliveryCount);
+  }
+
+  deliverRange(
+    sub: Subscription,
+    seq: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    flags: number,
+    deliveryCount: number,
+  ): void {
+    writeDeliveryRange(this.writer, sub.sid, seq, buf, start, end, flags, deliveryCount);
   }
 
   lagged(sub: Subscription, fromSeq: number, count: number): void {

@@ -1,7 +1,7 @@
 /**
  * PUB (docs/protocol.md §3.3): the hot path. Topic bytes resolve through the connection's cache,
- * the payload goes to the broker as a view of the read buffer (no copy, no string), and a
- * confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
+ * the payload goes to the broker as a range of the read buffer (no copy, no view object, no
+ * string), and a confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
  * leave the connection open, also for unconfirmed publishes, so the publisher learns of them.
  */
 import { OverflowPolicy } from '../../broker/index.ts';
@@ -34,7 +34,7 @@ export function handlePub(
   }
   let seq: number;
   try {
-    seq = broker.publish(topic, buf.subarray(payloadStart, payloadEnd));
+    seq = broker.publish(topic, buf, payloadStart, payloadEnd);
   } catch (err) {
     if (!(err instanceof MyceliumError)) throw err;
     if (err.code !== 'TOPIC_NOT_FOUND') {
