@@ -1,8 +1,9 @@
 /**
- * Starting Mycelium for the suite: `node --import tsx src/cli/main.ts serve -c <temp toml>`, its
- * own process, with a temp config that declares the bench topics, a Unix socket in a temp dir and
- * a free loopback TCP port.
+ * Starting Mycelium for the suite: `node dist/cli/main.js serve -c <temp toml>` (the compiled
+ * broker, as `npm start` runs it: built first with `npm run build`), its own process, with a temp
+ * config that declares the bench topics, a Unix socket in a temp dir and a free loopback TCP port.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +14,22 @@ import { benchTopic, PAYLOAD_SIZES } from './types.ts';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'src/cli/main.ts');
 const SERVER = join(ROOT, 'src/server/index.ts');
+/** The compiled CLI the broker runs from, so its memory rows do not include a TypeScript loader. */
+const BUILT_CLI = join(ROOT, 'dist/cli/main.js');
 
 /** Why Mycelium cannot be run from this tree, or null when it can. */
 export function myceliumMissing(): string | null {
   for (const file of [SERVER, CLI]) if (!existsSync(file)) return `${file} does not exist yet`;
   return null;
+}
+
+let built = false;
+
+/** Compiles src/ to dist/ once per suite run, so the broker measured is the current source. */
+function buildOnce(): void {
+  if (built) return;
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  built = true;
 }
 
 /**
@@ -61,10 +73,11 @@ export async function startMycelium(dir: string, tag: string): Promise<Broker> {
   const socketPath = join(dir, `${tag}.sock`);
   const configPath = join(dir, `${tag}.toml`);
   writeFileSync(configPath, benchConfig(port, socketPath));
+  buildOnce();
   return spawnBroker(
     'mycelium',
     process.execPath,
-    ['--import', 'tsx', CLI, 'serve', '-c', configPath],
+    [BUILT_CLI, 'serve', '-c', configPath],
     {
       'mycelium-unix': { kind: 'unix', path: socketPath },
       'mycelium-tcp': { kind: 'tcp', host: '127.0.0.1', port },
