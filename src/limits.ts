@@ -18,3 +18,14 @@ export const DEFAULT_BUFFER_SIZE = 10_000;
 export const DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024;
 /** RabbitMQ-like: enough to keep a consumer busy, few enough to redeliver when it dies. */
 export const DEFAULT_PREFETCH = 64;
+/**
+ * Deliveries of one queue message before it is dropped as poison: the MSG frame carries the
+ * delivery count as a u16, so a higher limit could not be told apart from this one on the wire.
+ */
+export const MAX_DELIVERY_LIMIT = 65_535;
+/**
+ * RabbitMQ quorum queues' default delivery-limit: a message whose consumers keep dying on it is
+ * given up after 20 tries, so one poison message cannot cycle through consumers forever, while a
+ * message that merely met a few consumer restarts still gets through.
+ */
+export const DEFAULT_DELIVERY_LIMIT = 20;

@@ -6,6 +6,7 @@ export { Broker, type BrokerOptions, TOPIC_DELETED_CHANNEL, type TopicDeletedEve
 export {
   DEFAULT_TOPIC_SETTINGS,
   MAX_BUFFER_SIZE,
+  MAX_DELIVERY_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PREFETCH,
   type TopicDeclaration,

@@ -10,7 +10,10 @@
  * and costs O(1) instead of scanning every consumer for credit it cannot have.
  *
  * First deliveries therefore leave in seq order. Deliveries a consumer leaves unacked go back to
- * the front of the line in seq order (flagged redelivered, delivery count kept) when it goes.
+ * the front of the line in seq order (flagged redelivered, delivery count kept) when it goes,
+ * except those already delivered `deliveryLimit` times: a message every consumer dies on (poison)
+ * is dropped there and counted as droppedDeliveryLimit, since the consumers it would go to next
+ * would most likely die on it too.
  */
 import { ackNotExpected, ackNotFound, queueFull } from './fail.ts';
 import { InFlightTable } from './in-flight.ts';
@@ -48,6 +51,7 @@ export class QueueTopic extends Topic {
   #overflow: TopicSettings['overflow'];
   #manual: boolean;
   #prefetch: number;
+  #deliveryLimit: number;
   #inFlight = 0;
   /** One-shot callbacks of publishers paused on a full block-policy line. */
   #roomWaiters: (() => void)[] = [];
@@ -58,6 +62,7 @@ export class QueueTopic extends Topic {
     this.#overflow = settings.overflow;
     this.#manual = settings.ack === AckMode.Manual;
     this.#prefetch = settings.prefetch;
+    this.#deliveryLimit = settings.deliveryLimit;
   }
 
   get nextSeq(): number {
@@ -175,7 +180,8 @@ export class QueueTopic extends Topic {
 
   /**
    * Returns a detached subscription's unacked deliveries to the front of the line, merged by seq
-   * with redeliveries already waiting there, so the line stays in seq order.
+   * with redeliveries already waiting there, so the line stays in seq order. Deliveries that have
+   * used up the delivery limit are dropped instead (counted as droppedDeliveryLimit).
    */
   requeue(s: QueueSubscription): void {
     if (s.inFlight.size === 0) return;
@@ -184,6 +190,8 @@ export class QueueTopic extends Topic {
     const counts: number[] = [];
     s.inFlight.drainSorted(seqs, payloads, counts);
     this.#inFlight -= seqs.length;
+    this.#dropAtLimit(seqs, payloads, counts);
+    if (seqs.length === 0) return;
     const fifo = this.#fifo;
     const newest = seqs[seqs.length - 1]!;
     while (fifo.length !== 0 && fifo.headSeq < newest) {
@@ -208,6 +216,9 @@ export class QueueTopic extends Topic {
     this.#overflow = settings.overflow;
     this.#manual = settings.ack === AckMode.Manual;
     this.#prefetch = settings.prefetch;
+    const lowered = settings.deliveryLimit < this.#deliveryLimit;
+    this.#deliveryLimit = settings.deliveryLimit;
+    if (lowered) this.#dropWaitingAtLimit();
     this.drain(); // a larger prefetch or a switch to ack = "none" may have given credit
   }
 
@@ -272,6 +283,43 @@ export class QueueTopic extends Topic {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Removes, in place and keeping order, the entries whose delivery count has reached the limit,
+   * counting each as dropped. Only runs when a consumer leaves with unacked deliveries.
+   */
+  #dropAtLimit(seqs: number[], payloads: Uint8Array[], counts: number[]): void {
+    const limit = this.#deliveryLimit;
+    let kept = 0;
+    for (let i = 0; i < seqs.length; i++) {
+      if (counts[i]! >= limit) continue;
+      seqs[kept] = seqs[i]!;
+      payloads[kept] = payloads[i]!;
+      counts[kept] = counts[i]!;
+      kept++;
+    }
+    this.counters.droppedDeliveryLimit += seqs.length - kept;
+    seqs.length = kept;
+    payloads.length = kept;
+    counts.length = kept;
+  }
+
+  /**
+   * After the limit was lowered: drops the waiting redeliveries that have now used it up, so none
+   * is delivered once more than the limit in force. One pass round the line keeps its order.
+   */
+  #dropWaitingAtLimit(): void {
+    const fifo = this.#fifo;
+    const limit = this.#deliveryLimit;
+    for (let n = fifo.length; n > 0; n--) {
+      const seq = fifo.headSeq;
+      const payload = fifo.headPayload;
+      const count = fifo.headDeliveries;
+      fifo.shift();
+      if (count >= limit) this.counters.droppedDeliveryLimit++;
+      else fifo.push(seq, payload, count);
+    }
   }
 
   #track(s: QueueSubscription, seq: number, payload: Uint8Array, deliveries: number): void {

@@ -6,15 +6,17 @@
 import { MyceliumError } from '../errors.ts';
 import {
   DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY_LIMIT,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_PREFETCH,
   MAX_BUFFER_SIZE,
+  MAX_DELIVERY_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PREFETCH,
 } from '../limits.ts';
 import { AckMode, OverflowPolicy, Routing, SlowConsumerPolicy, type TopicSettings } from './types.ts';
 
-export { MAX_BUFFER_SIZE, MAX_MESSAGE_SIZE_LIMIT, MAX_PREFETCH };
+export { MAX_BUFFER_SIZE, MAX_DELIVERY_LIMIT, MAX_MESSAGE_SIZE_LIMIT, MAX_PREFETCH };
 
 /** Settings a topic gets for every field its declaration leaves out. */
 export const DEFAULT_TOPIC_SETTINGS = {
@@ -29,6 +31,8 @@ export const DEFAULT_TOPIC_SETTINGS = {
   ack: AckMode.None,
   /** RabbitMQ-like default: enough to keep a consumer busy, few to redeliver when it dies. */
   prefetch: DEFAULT_PREFETCH,
+  /** RabbitMQ quorum queues' default: a poison message is given up after 20 unacked deliveries. */
+  deliveryLimit: DEFAULT_DELIVERY_LIMIT,
 } as const satisfies Omit<TopicSettings, 'routing'>;
 
 /** A topic declaration: the routing is required, every other field defaults. */
@@ -58,6 +62,7 @@ export function resolveSettings(
     slowConsumer: changes.slowConsumer ?? base.slowConsumer,
     ack: changes.ack ?? base.ack,
     prefetch: changes.prefetch ?? base.prefetch,
+    deliveryLimit: changes.deliveryLimit ?? base.deliveryLimit,
   };
   const problems: string[] = [];
   if (s.routing === undefined || !ROUTINGS.includes(s.routing)) {
@@ -66,6 +71,7 @@ export function resolveSettings(
   checkInt(problems, 'bufferSize', s.bufferSize, 1, MAX_BUFFER_SIZE);
   checkInt(problems, 'maxMessageSize', s.maxMessageSize, 1, MAX_MESSAGE_SIZE_LIMIT);
   checkInt(problems, 'prefetch', s.prefetch, 1, MAX_PREFETCH);
+  checkInt(problems, 'deliveryLimit', s.deliveryLimit, 1, MAX_DELIVERY_LIMIT);
   checkOneOf(problems, 'overflow', s.overflow, OVERFLOWS);
   checkOneOf(problems, 'slowConsumer', s.slowConsumer, SLOW_CONSUMERS);
   checkOneOf(problems, 'ack', s.ack, ACKS);

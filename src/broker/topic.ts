@@ -24,6 +24,7 @@ export function zeroCounters(): TopicCounters {
     droppedLagged: 0,
     slowConsumerEvictions: 0,
     droppedDeleted: 0,
+    droppedDeliveryLimit: 0,
     acked: 0,
   };
 }

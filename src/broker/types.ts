@@ -57,6 +57,12 @@ export interface TopicSettings {
   readonly ack: AckMode;
   /** Queue topics with manual acks: most unacked deliveries one subscription may hold. */
   readonly prefetch: number;
+  /**
+   * Queue topics with manual acks: most deliveries of one message. An unacked delivery that
+   * comes back (its consumer left) after this many is dropped, counted as droppedDeliveryLimit,
+   * rather than redelivered: a message that kills every consumer it reaches cannot cycle forever.
+   */
+  readonly deliveryLimit: number;
 }
 
 /** Why the broker ended a subscriber's subscription on its own. */
@@ -164,6 +170,11 @@ export interface TopicCounters {
   slowConsumerEvictions: number;
   /** Queued messages that were waiting when the topic was deleted. */
   droppedDeleted: number;
+  /**
+   * Queue messages given up after deliveryLimit deliveries went unacked (each consumer that got
+   * one left without acking it): dropped rather than redelivered.
+   */
+  droppedDeliveryLimit: number;
   /** Queue deliveries acked. */
   acked: number;
 }

@@ -9,9 +9,11 @@ import { MAX_MESSAGE_SIZE_LIMIT } from '../limits.ts';
 
 export {
   DEFAULT_BUFFER_SIZE,
+  DEFAULT_DELIVERY_LIMIT,
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_PREFETCH,
   MAX_BUFFER_SIZE,
+  MAX_DELIVERY_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PREFETCH,
   MAX_TOPIC_NAME_LENGTH,
@@ -78,6 +80,12 @@ export const DEFAULT_LOG_LEVEL = 'info';
 
 // ---------------------------------------------------------------------------------------------
 // [[topics]]
+
+/**
+ * Smallest delivery_limit: every message gets at least its first delivery. 0 would mean "drop
+ * on first return" for some readers and "no limit" for others, so it is refused rather than guessed.
+ */
+export const MIN_DELIVERY_LIMIT = 1;
 
 // ---------------------------------------------------------------------------------------------
 // [performance]

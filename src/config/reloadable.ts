@@ -37,6 +37,9 @@ export const RELOADABLE = {
     slow_consumer: true,
     ack: true,
     prefetch: true,
+    // Applies to the next return of an unacked delivery; a lower limit also drops waiting
+    // redeliveries that have used it up.
+    delivery_limit: true,
   },
   performance: {
     // Threads are started once at start-up.

@@ -5,14 +5,14 @@
 import { stringify } from 'smol-toml';
 import { AckMode } from '../broker/types.ts';
 import { CONFIG_KEYS } from './keys.ts';
-import { ROUTING_ONLY_KEYS } from './rules.ts';
+import { MANUAL_ACK_ONLY_KEYS, ROUTING_ONLY_KEYS } from './rules.ts';
 import { type BrokerConfig, SETTING_SECTIONS, type TopicConfig, type TopicKey } from './schema.ts';
 
 /** True when `key` means something for this topic (per-routing keys only apply under their routing). */
 export function topicKeyApplies(topic: TopicConfig, key: TopicKey): boolean {
   const only = (ROUTING_ONLY_KEYS as Partial<Record<TopicKey, string>>)[key];
   if (only !== undefined && only !== topic.routing) return false;
-  return key !== 'prefetch' || topic.ack === AckMode.Manual;
+  return !MANUAL_ACK_ONLY_KEYS.includes(key) || topic.ack === AckMode.Manual;
 }
 
 /** The keys of each section that are secrets and never printed. */

@@ -14,7 +14,6 @@ import {
   DEFAULT_METRICS_ENABLED,
   DEFAULT_METRICS_PORT,
   DEFAULT_PORT,
-  DEFAULT_PREFETCH,
   FRAME_OVERHEAD_BYTES,
   MAX_FRAME_SIZE_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
@@ -30,8 +29,15 @@ export const ROUTING_ONLY_KEYS = {
   overflow: Routing.Queue,
   ack: Routing.Queue,
   prefetch: Routing.Queue,
+  delivery_limit: Routing.Queue,
   slow_consumer: Routing.Fanout,
 } as const satisfies Partial<Record<TopicKey, Routing>>;
+
+/**
+ * Queue keys that only mean something with ack = "manual": without acks nothing is held in
+ * flight (prefetch) and nothing comes back to be redelivered (delivery_limit).
+ */
+export const MANUAL_ACK_ONLY_KEYS: readonly TopicKey[] = ['prefetch', 'delivery_limit'];
 
 function asTable(value: unknown): Table | undefined {
   if (value === null || typeof value !== 'object') return undefined;
@@ -89,11 +95,13 @@ function checkRoutingKeys(topics: readonly unknown[], problems: Problems, allowD
       );
     }
     const ack = own(topic, 'ack') ?? AckMode.None;
-    const prefetch = own(topic, 'prefetch');
-    if (routing !== Routing.Queue || ack !== AckMode.None || prefetch === undefined) return;
-    if (!allowDefaults || prefetch !== DEFAULT_PREFETCH) {
+    if (routing !== Routing.Queue || ack !== AckMode.None) return;
+    for (const key of MANUAL_ACK_ONLY_KEYS) {
+      const value = own(topic, key);
+      if (value === undefined) continue;
+      if (allowDefaults && value === findKey('topics', key)?.default) continue;
       problems.add(
-        `topics[${index}].prefetch`,
+        `topics[${index}].${key}`,
         'applies only with ack = "manual" and would do nothing here (ack is "none"); remove it or set ack = "manual"',
       );
     }

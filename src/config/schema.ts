@@ -16,6 +16,7 @@ import {
   DEFAULT_BUFFER_SIZE,
   DEFAULT_CHANNEL_CAPACITY,
   DEFAULT_CONNECTION_TIMEOUT_MS,
+  DEFAULT_DELIVERY_LIMIT,
   DEFAULT_FLUSH_INTERVAL_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HEARTBEAT_MAX_MISSED,
@@ -39,6 +40,7 @@ import {
   LOG_LEVELS,
   MAX_AUTH_TOKEN_BYTES,
   MAX_BUFFER_SIZE,
+  MAX_DELIVERY_LIMIT,
   MAX_FRAME_SIZE_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PORT,
@@ -48,6 +50,7 @@ import {
   MAX_TOPIC_NAME_LENGTH,
   MAX_TIMER_MS,
   MAX_WORKER_THREADS,
+  MIN_DELIVERY_LIMIT,
   MIN_FRAME_SIZE,
   MIN_HEARTBEAT_INTERVAL_MS,
   MIN_MAX_PENDING_BYTES,
@@ -135,6 +138,7 @@ export const TopicSchema = z.strictObject({
   slow_consumer: z.enum(SlowConsumerPolicy).default(SlowConsumerPolicy.DropOldest),
   ack: z.enum(AckMode).default(AckMode.None),
   prefetch: int(1, MAX_PREFETCH).default(DEFAULT_PREFETCH),
+  delivery_limit: int(MIN_DELIVERY_LIMIT, MAX_DELIVERY_LIMIT).default(DEFAULT_DELIVERY_LIMIT),
 });
 
 /** `[performance]`: threads and output batching. */

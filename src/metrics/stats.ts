@@ -33,6 +33,7 @@ export interface TopicStatsJson {
   readonly dropped_overflow: number;
   readonly dropped_lagged: number;
   readonly dropped_deleted: number;
+  readonly dropped_delivery_limit: number;
   readonly slow_consumer_evictions: number;
 }
 
@@ -149,6 +150,7 @@ export function topicJson(t: TopicStats): TopicStatsJson {
     dropped_overflow: t.droppedOverflow,
     dropped_lagged: t.droppedLagged,
     dropped_deleted: t.droppedDeleted,
+    dropped_delivery_limit: t.droppedDeliveryLimit,
     slow_consumer_evictions: t.slowConsumerEvictions,
   };
 }

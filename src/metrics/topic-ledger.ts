@@ -20,6 +20,7 @@ const COUNTER_FIELD_SET: Record<keyof TopicCounters, true> = {
   droppedLagged: true,
   slowConsumerEvictions: true,
   droppedDeleted: true,
+  droppedDeliveryLimit: true,
   acked: true,
 };
 

@@ -18,6 +18,8 @@ export const DropReason = {
   Lagged: 'lagged',
   /** Queue messages that were waiting when their topic was deleted. */
   Deleted: 'deleted',
+  /** Queue messages given up after delivery_limit deliveries went unacked (poison messages). */
+  DeliveryLimit: 'delivery_limit',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -27,6 +29,7 @@ const DROP_FIELDS: Record<DropReason, keyof TopicCounters> = {
   overflow: 'droppedOverflow',
   lagged: 'droppedLagged',
   deleted: 'droppedDeleted',
+  delivery_limit: 'droppedDeliveryLimit',
 };
 
 /** A per-topic counter: name, help, and the broker counter it mirrors. */
@@ -110,7 +113,7 @@ export function registerTopicMetrics(registry: Registry, snapshot: BrokerSnapsho
   }
   new Counter({
     name: 'mycelium_messages_dropped_total',
-    help: 'Messages lost or refused, by reason: rejected, overflow, lagged, deleted.',
+    help: 'Messages lost or refused, by reason: rejected, overflow, lagged, deleted, delivery_limit.',
     labelNames: ['topic', 'reason'],
     registers: [registry],
     collect(this: Counter<'topic' | 'reason'>) {

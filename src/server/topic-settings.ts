@@ -12,5 +12,6 @@ export function topicSettingsFromConfig(topic: TopicConfig): TopicSettings {
     slowConsumer: topic.slow_consumer,
     ack: topic.ack,
     prefetch: topic.prefetch,
+    deliveryLimit: topic.delivery_limit,
   };
 }

@@ -5,8 +5,12 @@
  * - a message is never handed out while it is already in flight, nor after it was acked;
  * - delivery counts go 1, 2, 3... per message and the redelivered flag is set exactly when > 1;
  * - no consumer holds more than prefetch unacked, nor gets a delivery while not writable;
+ * - no message is delivered more than deliveryLimit times; an unacked delivery that comes back
+ *   having used the limit up (its consumer left) is dropped and counted, and so are waiting
+ *   redeliveries that a lowered limit has used up; the model predicts exactly which seqs;
  * - every accepted message is acked (or, with ack none, delivered) exactly once, or still held
- *   (waiting or in flight), or counted as dropped by drop_oldest: nothing vanishes.
+ *   (waiting or in flight), or counted as dropped by drop_oldest (the oldest waiting one, which
+ *   the model predicts too) or by the delivery limit: nothing vanishes.
  * At the end every consumer is opened and everything acked: all accepted messages are done.
  */
 import assert from 'node:assert/strict';
@@ -32,6 +36,7 @@ interface Config {
   prefetch: number;
   bufferSize: number;
   overflow: OverflowPolicy;
+  deliveryLimit: number;
 }
 
 let nextId = 1;
@@ -69,16 +74,34 @@ class World {
   readonly deliveries = new Map<number, number>();
   /** Acked (manual) or delivered (ack none): finished for good. */
   readonly done = new Set<number>();
+  /** Dropped to make room (drop_oldest). */
+  readonly overflowed = new Set<number>();
+  /** Dropped by the delivery limit. */
+  readonly limited = new Set<number>();
+  deliveryLimit: number;
   lastSeq = 0;
 
   constructor(readonly cfg: Config) {
+    this.deliveryLimit = cfg.deliveryLimit;
     this.broker.createTopic('q', {
       routing: Routing.Queue,
       ack: cfg.manual ? AckMode.Manual : AckMode.None,
       prefetch: cfg.prefetch,
       bufferSize: cfg.bufferSize,
       overflow: cfg.overflow,
+      deliveryLimit: cfg.deliveryLimit,
     });
+  }
+
+  /** Accepted seqs neither finished, dropped nor in flight, oldest first: the line, in its order. */
+  waiting(): number[] {
+    const out: number[] = [];
+    for (let seq = 1; seq <= this.lastSeq; seq++) {
+      if (this.done.has(seq) || this.overflowed.has(seq) || this.limited.has(seq)) continue;
+      if (this.inFlight.some((held) => held.has(seq))) continue;
+      out.push(seq);
+    }
+    return out;
   }
 
   onDeliver(
@@ -95,9 +118,17 @@ class World {
     assert.ok(seq >= 1 && seq <= this.lastSeq, `seq ${seq} was never accepted`);
     assert.equal(decoder.decode(payload), String(seq), 'payload belongs to its seq');
     assert.ok(!this.done.has(seq), `seq ${seq} delivered after it was done`);
+    assert.ok(
+      !this.overflowed.has(seq) && !this.limited.has(seq),
+      `seq ${seq} delivered after it was dropped`,
+    );
     for (const held of this.inFlight) assert.ok(!held.has(seq), `seq ${seq} duplicated while in flight`);
     const expected = (this.deliveries.get(seq) ?? 0) + 1;
     assert.equal(count, expected, `delivery count of seq ${seq}`);
+    assert.ok(
+      count <= this.deliveryLimit,
+      `seq ${seq} delivered ${count} times, limit ${this.deliveryLimit}`,
+    );
     assert.equal(flags, count > 1 ? DeliveryFlags.Redelivered : DeliveryFlags.None);
     this.deliveries.set(seq, count);
     if (this.cfg.manual) {
@@ -113,9 +144,16 @@ class World {
     const stats = this.broker.topicStats('q');
     const held = this.inFlight.reduce((n, m) => n + m.size, 0);
     assert.equal(stats.inFlight, held, 'broker and model agree on what is in flight');
+    assert.equal(stats.depth, this.waiting().length, 'broker and model agree on what waits');
+    assert.equal(stats.droppedOverflow, this.overflowed.size, 'drop_oldest drops what the model predicts');
+    assert.equal(
+      stats.droppedDeliveryLimit,
+      this.limited.size,
+      'the delivery limit drops what the model predicts',
+    );
     assert.equal(
       this.lastSeq,
-      this.done.size + stats.depth + stats.inFlight + stats.droppedOverflow,
+      this.done.size + stats.depth + stats.inFlight + stats.droppedOverflow + stats.droppedDeliveryLimit,
       'every accepted message is done, waiting, in flight or counted as dropped',
     );
     if (this.cfg.overflow !== OverflowPolicy.DropOldest) assert.equal(stats.droppedOverflow, 0);
@@ -140,7 +178,11 @@ class World {
     }
     const stats = this.broker.topicStats('q');
     assert.equal(stats.depth + stats.inFlight, 0, 'everything drained');
-    assert.equal(this.done.size + stats.droppedOverflow, this.lastSeq, 'nothing lost');
+    assert.equal(
+      this.done.size + stats.droppedOverflow + stats.droppedDeliveryLimit,
+      this.lastSeq,
+      'nothing lost',
+    );
     if (this.cfg.manual) assert.equal(stats.acked, this.done.size);
   }
 }
@@ -164,9 +206,12 @@ class Publish implements Cmd {
     const depth = broker.topicStats('q').depth;
     const full = depth >= w.cfg.bufferSize;
     assert.equal(broker.canPublish('q'), !(full && w.cfg.overflow === OverflowPolicy.Block));
+    // A full drop_oldest line drops its head, the oldest waiting seq (the line is in seq order).
+    const head = full && w.cfg.overflow === OverflowPolicy.DropOldest ? w.waiting()[0] : undefined;
     w.lastSeq++; // it may be delivered before publish returns
     try {
       assert.equal(broker.publish('q', encoder.encode(String(w.lastSeq))), w.lastSeq);
+      if (head !== undefined) w.overflowed.add(head);
     } catch (error) {
       w.lastSeq--;
       assert.ok(error instanceof MyceliumError && error.code === 'QUEUE_FULL', String(error));
@@ -202,6 +247,8 @@ class Leave implements Cmd {
   run(w: World, broker: Broker): void {
     const c = w.consumers[this.slot]!;
     w.consumers[this.slot] = undefined; // its deliveries go back to the line: no longer in flight
+    // ...except those delivered deliveryLimit times already: dropped.
+    for (const [seq, count] of w.inFlight[this.slot]!) if (count >= w.deliveryLimit) w.limited.add(seq);
     w.inFlight[this.slot]!.clear();
     if (this.dies) assert.equal(broker.removeSubscriber(c), 1);
     else broker.unsubscribe(c.sub!);
@@ -259,7 +306,23 @@ class Resume implements Cmd {
   toString = () => `resume(${this.slot}, budget ${this.budget})`;
 }
 
+class SetLimit implements Cmd {
+  constructor(readonly limit: number) {}
+  check = () => true;
+  run(w: World, broker: Broker): void {
+    // A lower limit drops the waiting redeliveries that have used it up, at once.
+    if (this.limit < w.deliveryLimit) {
+      for (const seq of w.waiting()) if ((w.deliveries.get(seq) ?? 0) >= this.limit) w.limited.add(seq);
+    }
+    w.deliveryLimit = this.limit;
+    assert.equal(broker.updateTopic('q', { deliveryLimit: this.limit }).deliveryLimit, this.limit);
+    w.check();
+  }
+  toString = () => `deliveryLimit(${this.limit})`;
+}
+
 const slot = fc.integer({ min: 0, max: SLOTS - 1 });
+const limit = fc.integer({ min: 1, max: 4 });
 const commands = fc.commands(
   [
     fc.constant(new Publish()),
@@ -269,6 +332,7 @@ const commands = fc.commands(
     fc.tuple(slot, fc.nat(10)).map(([s, p]) => new Ack(s, p)),
     fc.tuple(slot, fc.nat(4)).map(([s, b]) => new SetWritable(s, b)),
     fc.tuple(slot, fc.integer({ min: 1, max: 6 })).map(([s, b]) => new Resume(s, b)),
+    limit.map((n) => new SetLimit(n)),
   ],
   { maxCommands: 100, size: 'max' },
 );
@@ -277,9 +341,10 @@ const config = fc.record({
   prefetch: fc.integer({ min: 1, max: 4 }),
   bufferSize: fc.integer({ min: 1, max: 6 }),
   overflow: fc.constantFrom(OverflowPolicy.Reject, OverflowPolicy.Block, OverflowPolicy.DropOldest),
+  deliveryLimit: limit,
 });
 
-test('queue model: under any interleaving every accepted message is done exactly once or still held', () => {
+test('queue model: under any interleaving every accepted message is done exactly once, still held, or dropped and counted', () => {
   fc.assert(
     fc.property(config, commands, (cfg, cmds) => {
       const world = new World(cfg);

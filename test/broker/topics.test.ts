@@ -5,6 +5,7 @@ import {
   Broker,
   DEFAULT_TOPIC_SETTINGS,
   MAX_BUFFER_SIZE,
+  MAX_DELIVERY_LIMIT,
   MAX_MESSAGE_SIZE_LIMIT,
   MAX_PREFETCH,
   OverflowPolicy,
@@ -23,6 +24,7 @@ describe('topics', () => {
       slowConsumer: 'drop_oldest',
       ack: 'none',
       prefetch: 64,
+      deliveryLimit: 20,
     });
     const broker = new Broker();
     const handle = broker.createTopic('t', { routing: Routing.Queue, prefetch: 8 });
@@ -58,6 +60,12 @@ describe('topics', () => {
       ['maxMessageSize over max', { routing: Routing.Fanout, maxMessageSize: MAX_MESSAGE_SIZE_LIMIT + 1 }],
       ['prefetch 0', { routing: Routing.Queue, prefetch: 0 }],
       ['prefetch over max', { routing: Routing.Queue, prefetch: MAX_PREFETCH + 1 }],
+      ['deliveryLimit 0', { routing: Routing.Queue, ack: AckMode.Manual, deliveryLimit: 0 }],
+      [
+        'deliveryLimit over max',
+        { routing: Routing.Queue, ack: AckMode.Manual, deliveryLimit: MAX_DELIVERY_LIMIT + 1 },
+      ],
+      ['deliveryLimit fractional', { routing: Routing.Queue, ack: AckMode.Manual, deliveryLimit: 2.5 }],
       ['unknown routing', { routing: 'Topic' as Routing }],
       ['unknown overflow', { routing: Routing.Queue, overflow: 'drop' as OverflowPolicy }],
       ['unknown ack', { routing: Routing.Queue, ack: 'auto' as AckMode }],
@@ -76,6 +84,7 @@ describe('topics', () => {
       bufferSize: MAX_BUFFER_SIZE,
       maxMessageSize: MAX_MESSAGE_SIZE_LIMIT,
       prefetch: MAX_PREFETCH,
+      deliveryLimit: MAX_DELIVERY_LIMIT,
     });
   });
 

@@ -102,6 +102,18 @@ const INVALID: [string, string, string][] = [
   ],
   ['topics[0].prefetch', 'prefetch needs ack = "manual"', queue('prefetch = 10')],
   ['topics[0].prefetch', 'prefetch must be at least 1', queue('ack = "manual"\nprefetch = 0')],
+  ['topics[0].delivery_limit', 'delivery_limit does nothing on a Fanout topic', topic('delivery_limit = 5')],
+  ['topics[0].delivery_limit', 'delivery_limit needs ack = "manual"', queue('delivery_limit = 5')],
+  [
+    'topics[0].delivery_limit',
+    'delivery_limit must be at least 1 (0 is not "no limit")',
+    queue('ack = "manual"\ndelivery_limit = 0'),
+  ],
+  [
+    'topics[0].delivery_limit',
+    'delivery_limit must fit the u16 delivery count (at most 65535)',
+    queue('ack = "manual"\ndelivery_limit = 65536'),
+  ],
   ['topics[0].overflow', 'overflow must be a known policy', queue('overflow = "drop"')],
   ['topics[0].bufer_size', 'unknown topic keys are refused', topic('bufer_size = 5')],
   [

@@ -60,8 +60,14 @@ describe('the seed example', () => {
     assert.deepEqual(config.metrics, { enabled: true, bind_address: '127.0.0.1', port: 9464 });
     const execution = config.topics[2];
     assert.deepEqual(
-      [execution?.overflow, execution?.ack, execution?.prefetch, execution?.slow_consumer],
-      ['reject', 'none', 64, 'drop_oldest'],
+      [
+        execution?.overflow,
+        execution?.ack,
+        execution?.prefetch,
+        execution?.delivery_limit,
+        execution?.slow_consumer,
+      ],
+      ['reject', 'none', 64, 20, 'drop_oldest'],
     );
   });
 

@@ -108,6 +108,7 @@ describe('routes', () => {
         overflow: 'reject',
         ack: 'manual',
         prefetch: 64,
+        delivery_limit: 20,
       },
     ]);
     assert.deepEqual(doc.topics, [
@@ -128,6 +129,7 @@ describe('routes', () => {
         dropped_overflow: 0,
         dropped_lagged: 0,
         dropped_deleted: 0,
+        dropped_delivery_limit: 0,
         slow_consumer_evictions: 0,
       },
     ]);

@@ -156,6 +156,7 @@ describe('rates and the table', () => {
       dropped_overflow: 2,
       dropped_lagged: 3,
       dropped_deleted: 4,
+      dropped_delivery_limit: 5,
       slow_consumer_evictions: 0,
     };
   }
@@ -195,7 +196,7 @@ describe('rates and the table', () => {
       '0',
       '0',
       '0',
-      '10',
+      '15',
       '105',
       '1000',
     ]);
@@ -208,7 +209,7 @@ describe('rates and the table', () => {
       '0',
       '0',
       '0',
-      '10',
+      '15',
       '0',
       '0',
     ]);

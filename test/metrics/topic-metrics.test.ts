@@ -54,6 +54,7 @@ describe('per-topic metrics after known traffic', () => {
         { name: 'jobs', routing: 'Queue', ack: 'manual' },
         { name: 'full', routing: 'Queue', buffer_size: 2, overflow: 'reject' },
         { name: 'ring', routing: 'Queue', buffer_size: 2, overflow: 'drop_oldest' },
+        { name: 'poison', routing: 'Queue', ack: 'manual', delivery_limit: 2 },
       ],
     });
   });
@@ -85,7 +86,7 @@ describe('per-topic metrics after known traffic', () => {
     // The ring holds the last buffer_size messages.
     assert.equal(m.value('mycelium_topic_queue_depth', topic), 2);
     assert.equal(m.value('mycelium_topic_next_seq', topic), 4);
-    for (const reason of ['rejected', 'overflow', 'lagged', 'deleted']) {
+    for (const reason of ['rejected', 'overflow', 'lagged', 'deleted', 'delivery_limit']) {
       assert.equal(m.value('mycelium_messages_dropped_total', { topic: 'ticks', reason }), 0);
     }
   });
@@ -169,6 +170,32 @@ describe('per-topic metrics after known traffic', () => {
     assert.equal(m.value('mycelium_messages_dropped_total', { topic: 'ring', reason: 'overflow' }), 1);
     assert.equal(m.value('mycelium_messages_published_total', { topic: 'ring' }), 3);
     assert.equal(m.value('mycelium_topic_queue_depth', { topic: 'ring' }), 2);
+  });
+
+  test('a message whose consumers all die unacked is dropped after delivery_limit deliveries, counted as dropped{reason="delivery_limit"}', async () => {
+    const pub = await s.client('pub-poison');
+    await publishConfirmed(pub, 'poison', [bytes(3)]);
+    const counts: number[] = [];
+    for (const [i, name] of ['doomed-1', 'doomed-2'].entries()) {
+      const consumer = await s.client(name);
+      consumer.send(encodeSub(i + 1, 'poison'));
+      const [msg] = await collect(consumer, 'MSG', 1);
+      counts.push((msg as { deliveryCount: number }).deliveryCount);
+      const closedBefore = s.closes.length;
+      consumer.destroy();
+      await s.closed(closedBefore + 1);
+    }
+    assert.deepEqual(counts, [1, 2]);
+    const m = await s.scrape();
+    const topic = { topic: 'poison' };
+    assert.equal(m.value('mycelium_messages_dropped_total', { ...topic, reason: 'delivery_limit' }), 1);
+    assert.equal(m.value('mycelium_topic_queue_depth', topic), 0);
+    assert.equal(m.value('mycelium_topic_in_flight', topic), 0);
+    assert.equal(m.value('mycelium_messages_redelivered_total', topic), 1);
+    const stats = JSON.parse((await s.get('/stats')).body) as {
+      topics: { name: string; dropped_delivery_limit: number }[];
+    };
+    assert.equal(stats.topics.find((t) => t.name === 'poison')?.dropped_delivery_limit, 1);
   });
 
   test('a topic deleted and created again: its counters never go back, its gauges show the live topic only', async () => {

@@ -140,6 +140,14 @@ describe('an applied reload', () => {
     assert.deepEqual(errFields(await c.next()), { code: 'MESSAGE_TOO_LARGE', refOp: Op.PUB, ref: 4 });
   });
 
+  test('delivery_limit changes live, like prefetch: the broker topic takes the new limit', async () => {
+    h = await startFromFile(BASE);
+    await h.write({ topics: [BASE.topics![0]!, { ...BASE.topics![1]!, delivery_limit: 3 }] });
+    const report = await h.server.reload();
+    assert.deepEqual(report.changes, ['topic "jobs" delivery_limit: 20 -> 3']);
+    assert.equal(h.server.broker.getTopic('jobs')?.settings.deliveryLimit, 3);
+  });
+
   test('env and flag overrides from the start keep winning over the file after a reload', async () => {
     h = await startFromFile(BASE, {
       env: { MYCELIUM_SERVER__MAX_CONNECTIONS: '77' },

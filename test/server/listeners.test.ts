@@ -66,7 +66,15 @@ describe('listeners', () => {
   test('configured topics are created on the broker with their settings', async () => {
     const h = await startTestServer({
       topics: [
-        { name: 'orders', routing: 'Queue', buffer_size: 7, overflow: 'block', ack: 'manual', prefetch: 3 },
+        {
+          name: 'orders',
+          routing: 'Queue',
+          buffer_size: 7,
+          overflow: 'block',
+          ack: 'manual',
+          prefetch: 3,
+          delivery_limit: 5,
+        },
         { name: 'prices', routing: 'Fanout', slow_consumer: 'disconnect', max_message_size: 512 },
       ],
     });
@@ -78,6 +86,7 @@ describe('listeners', () => {
       slowConsumer: 'drop_oldest',
       ack: 'manual',
       prefetch: 3,
+      deliveryLimit: 5,
     });
     assert.equal(h.server.broker.getTopic('prices')?.settings.slowConsumer, 'disconnect');
     assert.equal(h.server.broker.getTopic('prices')?.settings.maxMessageSize, 512);

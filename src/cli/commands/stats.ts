@@ -71,7 +71,7 @@ export function fetchStats(url: string): Promise<StatsDocument> {
 
 /** Everything dropped or refused on a topic, whatever the reason. */
 export function droppedTotal(t: TopicStatsJson): number {
-  return t.rejected + t.dropped_overflow + t.dropped_lagged + t.dropped_deleted;
+  return t.rejected + t.dropped_overflow + t.dropped_lagged + t.dropped_deleted + t.dropped_delivery_limit;
 }
 
 /**
