@@ -31,9 +31,12 @@ const ROWS = [
   'D2',
   'D3',
   'D3b',
+  'D5',
   'D6',
   'B1',
   'B1b',
+  'B2',
+  'B3',
   'B4',
   'S1',
   'S2',
@@ -42,6 +45,7 @@ const ROWS = [
   'A3',
   'A5',
   'A7',
+  'C2',
 ];
 
 function readRecords(): RecordLine[] {
