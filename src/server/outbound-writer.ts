@@ -273,8 +273,7 @@ export class OutboundWriter implements Flushable {
   }
 
   #flushBytes(): number {
-    const quarter = this.#limits.maxPendingBytes >>> 2;
-    return quarter < FLUSH_BYTES ? quarter : FLUSH_BYTES;
+    return Math.min(this.#limits.maxPendingBytes >>> 2, FLUSH_BYTES);
   }
 
   #checkPending(): void {
