@@ -143,9 +143,11 @@ export class OutboundWriter implements Flushable {
       this.#marked = true;
       this.#scheduler.mark(this);
     }
-    if (++this.#frames >= this.#limits.batchSize || this.#bytes >= this.#flushBytes()) this.flush();
-    // Checked after a flush too: while the socket waits for 'drain' a flush writes nothing.
+    // The cap is checked before writing (a frame larger than max_pending_bytes is refused as it
+    // is queued, as before) and again by flush() after writing; a flush while the socket waits
+    // for 'drain' writes nothing, so this check is what catches a reader that never reads.
     if (this.#bytes + this.#socketPending > this.#limits.maxPendingBytes) this.#checkPending();
+    if (++this.#frames >= this.#limits.batchSize || this.#bytes >= this.#flushBytes()) this.flush();
   }
 
   /** Copies a whole encoded frame into the queue. */
