@@ -52,6 +52,8 @@ const topicDeletedChannel = channel(TOPIC_DELETED_CHANNEL);
 /** The message of {@link TOPIC_DELETED_CHANNEL}. */
 export interface TopicDeletedEvent {
   readonly name: string;
+  /** The instance being deleted: still this broker's `getTopic(name)` while the message is handled. */
+  readonly topic: TopicHandle;
   readonly stats: TopicStats;
 }
 
@@ -96,7 +98,7 @@ export class Broker {
   deleteTopic(name: string): TopicDeletion {
     const topic = this.#topics.get(name) ?? topicNotFound(name);
     if (topicDeletedChannel.hasSubscribers) {
-      topicDeletedChannel.publish({ name, stats: this.topicStats(name) } satisfies TopicDeletedEvent);
+      topicDeletedChannel.publish({ name, topic, stats: topic.stats() } satisfies TopicDeletedEvent);
     }
     this.#topics.remove(name);
     topic.owner = null;

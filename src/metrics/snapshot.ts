@@ -3,7 +3,7 @@
  * synchronous run; the first call reads the broker and the rest reuse that reading, so all
  * topic series of a scrape describe the same instant and the broker is walked once, not once
  * per metric. The reading is dropped at the next microtask. Deleted topics' final counters reach
- * the ledger through a {@link TopicDeletionWatch}, settled before each reading.
+ * the ledger through a {@link TopicDeletionWatch} as they happen.
  */
 import type { Broker, TopicStats } from '../broker/index.ts';
 import { TopicDeletionWatch } from './topic-deletions.ts';
@@ -29,9 +29,6 @@ export class BrokerSnapshot {
   /** Live topics, read once per scrape; the ledger is brought up to date with the same reading. */
   topics(): readonly TopicStats[] {
     if (this.#current === undefined) {
-      // Deletions first: an instance deleted since the last reading is retired before a new
-      // instance of its name is read.
-      this.#deletions.settle();
       const stats = this.#broker.stats();
       this.#ledger.update(stats, (name) => this.#broker.getTopic(name));
       this.#current = stats;

@@ -3,15 +3,10 @@
  * scrape-time reader loses what a topic counted after the last scrape, and `dropped{reason=
  * "deleted"}` (counted while the topic is being deleted) would never be seen at all.
  *
- * The channel is process-wide and its message names no broker, so a second broker in the same
- * process (another server, a test) publishes on it too, possibly under a name this broker also
- * has. A message is taken to concern this broker's topic instance of that name, if it has one, and
- * is kept pending; the deletion is confirmed once the broker call that published it has finished
- * (at the next microtask, or before the next reading, whichever comes first): it was this broker's
- * topic only if that instance is no longer this broker's topic of that name. A message from
- * another broker leaves this broker's instance in place and is dropped. If both brokers delete
- * the name in one synchronous run, this broker's own message is the last one for its instance
- * (any later one finds no instance or a newer one), and it replaces the earlier one.
+ * The channel is process-wide and other brokers in the process (another server, a test) publish
+ * on it too, possibly under a name this broker also has. The message names the instance being
+ * deleted and is published while that instance is still in its broker's table, so it concerns
+ * this broker exactly when `broker.getTopic(name)` is that instance.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import {
@@ -46,18 +41,13 @@ export function finalCounters(event: TopicDeletedEvent): TopicCounters {
 export class TopicDeletionWatch {
   readonly #broker: Broker;
   readonly #retire: RetireTopic;
-  /** Deletions heard but not yet confirmed, by the instance of this broker they would concern. */
-  readonly #pending = new Map<TopicHandle, TopicDeletedEvent>();
   #open = true;
   readonly #onMessage = (message: unknown): void => {
     // Only the broker publishes on this channel, always a TopicDeletedEvent.
     const event = message as TopicDeletedEvent;
-    const handle = this.#broker.getTopic(event.name);
-    if (handle === undefined) return; // this broker has no such topic: another broker's
-    if (this.#pending.size === 0) queueMicrotask(this.#settleLater);
-    this.#pending.set(handle, event);
+    if (this.#broker.getTopic(event.name) !== event.topic) return; // another broker's topic
+    this.#retire(event.name, event.topic, finalCounters(event));
   };
-  readonly #settleLater = (): void => this.settle();
 
   constructor(broker: Broker, retire: RetireTopic) {
     this.#broker = broker;
@@ -65,24 +55,10 @@ export class TopicDeletionWatch {
     subscribe(TOPIC_DELETED_CHANNEL, this.#onMessage);
   }
 
-  /**
-   * Confirms the pending deletions: each whose instance is gone from the broker is retired, the
-   * others (another broker's) are dropped. Call it before reading the broker.
-   */
-  settle(): void {
-    if (this.#pending.size === 0) return;
-    for (const [handle, event] of this.#pending) {
-      if (this.#broker.getTopic(event.name) !== handle)
-        this.#retire(event.name, handle, finalCounters(event));
-    }
-    this.#pending.clear();
-  }
-
-  /** Stops listening (what was heard until now is still settled). */
+  /** Stops listening. */
   close(): void {
     if (!this.#open) return;
     this.#open = false;
     unsubscribe(TOPIC_DELETED_CHANNEL, this.#onMessage);
-    this.settle();
   }
 }
