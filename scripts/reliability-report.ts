@@ -2,9 +2,10 @@
  * The reliability suite's runner and reporter (RELIABILITY.md §4.10).
  *
  *   node --import tsx scripts/reliability-report.ts run [paths...]   clear the records, run the
- *       suite (test/reliability by default) through scripts/run-tests.mjs, then report
+ *       suite (test/reliability and the P3, P6 and H2 files by default) through scripts/run-tests.mjs, then report
  *   node --import tsx scripts/reliability-report.ts report           report the records as they are
  *
+ * `npm test` runs the same files, so `report` after it (as .ci/run does) reports the CI tier too.
  * Test files append one JSON line per figure (test/reliability/helpers/results.ts); the report
  * keeps the latest line of each (id, figure), writes test/reliability/results.json and results.md,
  * and ends with the line `N passed, N failed` (rows: a row passes when all its figures do; a row
@@ -16,7 +17,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RECORDS_FILE, type RecordLine, SOAK } from '../test/reliability/helpers/results.ts';
+import { RECORDS_FILE, type RecordLine } from '../test/reliability/helpers/results.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OUT_DIR = join(ROOT, 'test/reliability');
@@ -25,12 +26,15 @@ const OUT_DIR = join(ROOT, 'test/reliability');
 const ROWS = [
   'P1',
   'P2',
+  'P3',
   'P4',
   'P5',
+  'P6',
   'D1',
   'D2',
   'D3',
   'D3b',
+  'D4',
   'D5',
   'D6',
   'B1',
@@ -46,6 +50,15 @@ const ROWS = [
   'A5',
   'A7',
   'C2',
+  'H2',
+];
+
+/** The suite: test/reliability and the rows that live beside the code they test. */
+const SUITE = [
+  'test/reliability',
+  'test/protocol/fuzz.test.ts',
+  'test/config/fuzz.test.ts',
+  'test/reload/invalid.test.ts',
 ];
 
 function readRecords(): RecordLine[] {
@@ -127,8 +140,7 @@ export function report(requireAll: boolean): [number, number] {
 const [command = 'report', ...paths] = process.argv.slice(2);
 if (command === 'run') {
   rmSync(RECORDS_FILE, { force: true });
-  const targets = paths.length > 0 ? paths : ['test/reliability'];
-  if (SOAK && paths.length === 0) targets.push('test/protocol/fuzz.test.ts');
+  const targets = paths.length > 0 ? paths : SUITE;
   const started = Date.now();
   const result = spawnSync(process.execPath, [join(ROOT, 'scripts/run-tests.mjs'), ...targets], {
     cwd: ROOT,

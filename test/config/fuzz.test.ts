@@ -7,7 +7,12 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { type BrokerConfig, configToToml, parseConfig, validateConfig } from '../../src/config/index.ts';
 import { ConfigError } from '../../src/errors.ts';
+import { recordFuzz, SOAK } from '../reliability/helpers/results.ts';
 import { EXAMPLE_TEXT } from './helpers.ts';
+
+/** Iterations of each property: the CI tier's, and ten times more in the soak tier. */
+const FILE_RUNS = SOAK ? 20_000 : 2000;
+const ENV_RUNS = SOAK ? 5000 : 500;
 
 const EXAMPLE_BYTES = Buffer.from(EXAMPLE_TEXT);
 const NEWLINE = 0x0a;
@@ -124,13 +129,15 @@ function checkAccepted(config: BrokerConfig): void {
 
 describe('config fuzz (P6)', () => {
   test('mutated example files are either accepted as valid or refused with a ConfigError', () => {
-    fc.assert(
-      fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
-        const bytes = mutations.reduce(mutate, EXAMPLE_BYTES);
-        const config = loadOrRefuse(() => parseConfig(bytes));
-        if (config !== undefined) checkAccepted(config);
-      }),
-      { numRuns: 2000 },
+    recordFuzz('P6', 'mutated config files', FILE_RUNS, FILE_RUNS, () =>
+      fc.assert(
+        fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
+          const bytes = mutations.reduce(mutate, EXAMPLE_BYTES);
+          const config = loadOrRefuse(() => parseConfig(bytes));
+          if (config !== undefined) checkAccepted(config);
+        }),
+        { numRuns: FILE_RUNS },
+      ),
     );
   });
 
@@ -154,12 +161,14 @@ describe('config fuzz (P6)', () => {
       fc.integer().map(String),
       fc.constantFrom('manual', 'Queue', 'true', ''),
     );
-    fc.assert(
-      fc.property(fc.dictionary(names, values), (env) => {
-        const config = loadOrRefuse(() => parseConfig(EXAMPLE_TEXT, { env }));
-        if (config !== undefined) assert.deepEqual(validateConfig(config), config);
-      }),
-      { numRuns: 500 },
+    recordFuzz('P6', 'random env overrides', ENV_RUNS, ENV_RUNS, () =>
+      fc.assert(
+        fc.property(fc.dictionary(names, values), (env) => {
+          const config = loadOrRefuse(() => parseConfig(EXAMPLE_TEXT, { env }));
+          if (config !== undefined) assert.deepEqual(validateConfig(config), config);
+        }),
+        { numRuns: ENV_RUNS },
+      ),
     );
   });
 });

@@ -16,11 +16,15 @@ import {
   REASSEMBLY_INITIAL_SIZE,
   type Side,
 } from '../../src/protocol/index.ts';
+import { recordFuzz, SOAK } from '../reliability/helpers/results.ts';
 import { clientFrame, cutsFor, mutate, mutation, piecesOf, serverFrame } from './arbitraries.ts';
 import { DECODER_ERROR_CODES, type ErrorEvent, type Event, feed } from './helpers.ts';
 
 /** Iterations of each robustness property; raise it for a soak run. */
 export const FUZZ_RUNS = Number(process.env.MYCELIUM_FUZZ_RUNS ?? 20_000);
+
+/** The matrix's bar on each robustness property's iterations: CI 100,000, soak 10 M. */
+const P3_BAR = SOAK ? 10_000_000 : 100_000;
 
 /** Anything but these reaching onError is a bug. */
 const DECODER_CODES = new Set<ErrorCode>(DECODER_ERROR_CODES);
@@ -72,12 +76,14 @@ const cuts = fc.array(fc.nat(), { maxLength: 6 });
 
 describe('decoder fuzzing (RELIABILITY.md P3)', () => {
   test(`random bytes only ever yield ProtocolErrors via onError (${FUZZ_RUNS} runs)`, () => {
-    fc.assert(
-      fc.property(setup, fc.uint8Array({ maxLength: 200 }), cuts, (s, raw, rawCuts) => {
-        const bytes = Buffer.from(raw);
-        check(bytes, cutsFor(bytes.length, rawCuts), s);
-      }),
-      { numRuns: FUZZ_RUNS },
+    recordFuzz('P3', 'random bytes', FUZZ_RUNS, P3_BAR, () =>
+      fc.assert(
+        fc.property(setup, fc.uint8Array({ maxLength: 200 }), cuts, (s, raw, rawCuts) => {
+          const bytes = Buffer.from(raw);
+          check(bytes, cutsFor(bytes.length, rawCuts), s);
+        }),
+        { numRuns: FUZZ_RUNS },
+      ),
     );
   });
 
@@ -86,21 +92,23 @@ describe('decoder fuzzing (RELIABILITY.md P3)', () => {
       fc.tuple(fc.constant<Side>('server'), fc.array(clientFrame, { minLength: 1, maxLength: 6 })),
       fc.tuple(fc.constant<Side>('client'), fc.array(serverFrame, { minLength: 1, maxLength: 6 })),
     );
-    fc.assert(
-      fc.property(
-        stream,
-        fc.array(mutation, { minLength: 1, maxLength: 3 }),
-        fc.constantFrom(64, 2000, DEFAULT_MAX_FRAME_SIZE),
-        cuts,
-        ([side, frames], mutations, maxFrameSize, rawCuts) => {
-          const bytes = mutations.reduce(mutate, encodeFrames(frames));
-          const s = { side, maxFrameSize, enforceHandshake: false };
-          const { events, clean } = check(bytes, cutsFor(bytes.length, rawCuts), s);
-          // Whatever the decoder accepted whole must be exactly what the encoder writes for it.
-          if (clean) assert.deepEqual(encodeFrames(events as never), bytes);
-        },
+    recordFuzz('P3', 'mutated valid streams', FUZZ_RUNS, P3_BAR, () =>
+      fc.assert(
+        fc.property(
+          stream,
+          fc.array(mutation, { minLength: 1, maxLength: 3 }),
+          fc.constantFrom(64, 2000, DEFAULT_MAX_FRAME_SIZE),
+          cuts,
+          ([side, frames], mutations, maxFrameSize, rawCuts) => {
+            const bytes = mutations.reduce(mutate, encodeFrames(frames));
+            const s = { side, maxFrameSize, enforceHandshake: false };
+            const { events, clean } = check(bytes, cutsFor(bytes.length, rawCuts), s);
+            // Whatever the decoder accepted whole must be exactly what the encoder writes for it.
+            if (clean) assert.deepEqual(encodeFrames(events as never), bytes);
+          },
+        ),
+        { numRuns: FUZZ_RUNS },
       ),
-      { numRuns: FUZZ_RUNS },
     );
   });
 

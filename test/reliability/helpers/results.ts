@@ -111,3 +111,42 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
+
+/**
+ * Runs a fuzz property of `runs` iterations as one part of matrix row `id` (P3, P6): records the
+ * iterations against the tier's bar (`minRuns`), the failures (bar 0), the rate and the heap
+ * growth across the run, then rethrows a failure so the test fails with fast-check's report.
+ */
+export function recordFuzz(id: string, name: string, runs: number, minRuns: number, run: () => void): void {
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  let failure: unknown;
+  try {
+    run();
+  } catch (err) {
+    failure = err;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  record({
+    id,
+    figure: `${name}: iterations`,
+    value: runs,
+    unit: 'iterations',
+    bar: `>= ${minRuns}`,
+    pass: runs >= minRuns,
+  });
+  recordEq(
+    id,
+    `${name}: failures (uncaught exceptions or broken properties)`,
+    failure === undefined ? 0 : 1,
+    0,
+  );
+  recordInfo(id, `${name}: iterations per second`, Math.round(runs / seconds), 'it/s');
+  recordInfo(
+    id,
+    `${name}: heap growth over the run`,
+    Number(((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024).toFixed(1)),
+    'MiB',
+  );
+  if (failure !== undefined) throw failure;
+}
