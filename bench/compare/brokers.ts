@@ -3,6 +3,7 @@
  * throughput and latency rows, fresh ones for the memory rows, and restart after a crash.
  */
 import { myceliumMissing, startMycelium } from './mycelium-broker.ts';
+import { cpuSecondsOf } from './proc.ts';
 import { type Broker, ensurePeers, startNats, startRedis, versionOf, waitReady } from './peers.ts';
 import { type BrokerId, brokerOf, type Endpoint, type SystemId } from './types.ts';
 
@@ -68,6 +69,12 @@ export class BrokerSet {
     const endpoint = broker.endpoints[system];
     if (!endpoint) throw new Error(`${id} does not serve ${system}`);
     return endpoint;
+  }
+
+  /** CPU seconds the long-lived broker of `system` has used so far, or null if it is not running. */
+  cpuSeconds(system: SystemId): number | null {
+    const pid = this.#running.get(brokerOf(system))?.process.pid;
+    return pid === undefined ? null : cpuSecondsOf(pid);
   }
 
   /** Whether the long-lived broker of `system` died; if so, says so with its log file. */

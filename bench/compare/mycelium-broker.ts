@@ -67,6 +67,15 @@ enabled = false
 ${topics.join('\n')}`;
 }
 
+/**
+ * Extra node flags for the Mycelium broker only, from MYCELIUM_BENCH_BROKER_ARGS (space-separated),
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the broker under a workload while the load
+ * generators run unprofiled.
+ */
+function brokerNodeArgs(): string[] {
+  return (process.env.MYCELIUM_BENCH_BROKER_ARGS ?? '').split(' ').filter((a) => a !== '');
+}
+
 /** Starts a Mycelium broker serving the Unix socket and TCP systems. */
 export async function startMycelium(dir: string, tag: string): Promise<Broker> {
   const port = await freePort();
@@ -77,7 +86,7 @@ export async function startMycelium(dir: string, tag: string): Promise<Broker> {
   return spawnBroker(
     'mycelium',
     process.execPath,
-    [BUILT_CLI, 'serve', '-c', configPath],
+    [...brokerNodeArgs(), BUILT_CLI, 'serve', '-c', configPath],
     {
       'mycelium-unix': { kind: 'unix', path: socketPath },
       'mycelium-tcp': { kind: 'tcp', host: '127.0.0.1', port },

@@ -29,6 +29,12 @@ export interface ThroughputMeasurement {
   /** Publishing stops here even if `count` is not reached (a slow system still finishes). */
   readonly maxSeconds: number;
   readonly row: RowDef;
+  /**
+   * Raw rows: the broker's CPU time (user + system) per million deliveries in the cell. On two
+   * cores shared by the broker and its load generators, throughput partly measures how much CPU a
+   * broker leaves the generators; this row measures the broker's own cost directly.
+   */
+  readonly cpuRow?: RowDef;
 }
 
 export interface LatencyMeasurement {
@@ -74,6 +80,7 @@ function throughputRows(api: Api, quick: boolean): ThroughputMeasurement[] {
       if (quick) count = api === 'raw' ? 20_000 : 5_000;
       const id = `${api}-${pattern}-${payloadSize}`;
       const unit = pattern === 'fanout' ? 'deliveries/s' : 'msg/s';
+      const label = `${api} ${PATTERN_LABEL[pattern]}, ${sizeLabel(payloadSize)}`;
       out.push({
         kind: 'throughput',
         id,
@@ -84,12 +91,17 @@ function throughputRows(api: Api, quick: boolean): ThroughputMeasurement[] {
         subscribers: pattern === 'one' ? 1 : 4,
         count,
         maxSeconds: quick ? 10 : 4,
-        row: {
-          id,
-          label: `${api} ${PATTERN_LABEL[pattern]}, ${sizeLabel(payloadSize)}`,
-          unit,
-          better: 'higher',
-        },
+        row: { id, label, unit, better: 'higher' },
+        ...(api === 'raw'
+          ? {
+              cpuRow: {
+                id: `${id}-cpu`,
+                label: `${label}: broker CPU per million deliveries`,
+                unit: 'CPU ms',
+                better: 'lower',
+              },
+            }
+          : {}),
       });
     }
   }
@@ -153,5 +165,6 @@ export function buildPlan(quick: boolean, sections: readonly Section[]): Measure
 
 /** The rows a measurement fills. */
 export function rowsOf(m: Measurement): readonly RowDef[] {
-  return m.kind === 'throughput' ? [m.row] : m.rows;
+  if (m.kind !== 'throughput') return m.rows;
+  return m.cpuRow === undefined ? [m.row] : [m.row, m.cpuRow];
 }

@@ -44,6 +44,23 @@ export function rssOf(pid: number): number | null {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ: 100 on every Linux this runs on). */
+const USER_HZ = 100;
+
+/**
+ * CPU time a process has used so far, user + system, in seconds (fields 14 and 15 of
+ * /proc/<pid>/stat, counted after the parenthesised command name, which may hold spaces), or null.
+ */
+export function cpuSecondsOf(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
 type Waiter = {
   type: WorkerMessage['type'];
   resolve: (m: WorkerMessage) => void;

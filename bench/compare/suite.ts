@@ -59,7 +59,10 @@ async function runCell(
   quick: boolean,
 ): Promise<CellResult> {
   const settleMs = quick ? 500 : 1000;
-  if (m.kind === 'throughput') return runThroughput(m, system, await brokers.endpoint(system), run, settleMs);
+  if (m.kind === 'throughput') {
+    const endpoint = await brokers.endpoint(system);
+    return runThroughput(m, system, endpoint, run, settleMs, () => brokers.cpuSeconds(system));
+  }
   if (m.kind === 'latency') return runLatency(m, system, await brokers.endpoint(system), run);
   const broker = await brokers.start(brokerOf(system));
   try {

@@ -18,6 +18,7 @@ export async function runThroughput(
   endpoint: Endpoint,
   run: number,
   settleMs: number,
+  brokerCpu: () => number | null,
 ): Promise<CellResult> {
   const common = { api: m.api, system, endpoint, payloadSize: m.payloadSize };
   const topic = benchTopic(m.pattern === 'queue' ? 'queue' : 'fanout', m.payloadSize);
@@ -31,6 +32,7 @@ export async function runThroughput(
       20_000,
     );
     let pubStats: PubStats;
+    const cpuBefore = brokerCpu();
     try {
       pub.send({ type: 'go' });
       pubStats = (await pub.expect('pub-done', (m.maxSeconds + 150) * 1000)).stats;
@@ -50,6 +52,7 @@ export async function runThroughput(
       seen = messages;
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
+    const cpuAfter = brokerCpu();
     sub.send({ type: 'stop' });
     const { conns } = await sub.expect('sub-done', 10_000);
 
@@ -68,7 +71,7 @@ export async function runThroughput(
       measurement: m.id,
       system,
       run,
-      values: delivered > 0 && seconds > 0 ? { [m.row.id]: Math.round(delivered / seconds) } : {},
+      values: delivered > 0 && seconds > 0 ? valuesOf(m, delivered, seconds, cpuBefore, cpuAfter) : {},
       published: pubStats.published,
       delivered,
       expected,
@@ -79,4 +82,19 @@ export async function runThroughput(
   } finally {
     await sub.kill();
   }
+}
+
+/** The cell's figures: deliveries per second and, for raw rows, broker CPU ms per million. */
+function valuesOf(
+  m: ThroughputMeasurement,
+  delivered: number,
+  seconds: number,
+  cpuBefore: number | null,
+  cpuAfter: number | null,
+): Record<string, number> {
+  const values: Record<string, number> = { [m.row.id]: Math.round(delivered / seconds) };
+  if (m.cpuRow !== undefined && cpuBefore !== null && cpuAfter !== null) {
+    values[m.cpuRow.id] = Number((((cpuAfter - cpuBefore) * 1000) / (delivered / 1e6)).toFixed(1));
+  }
+  return values;
 }
