@@ -125,13 +125,25 @@ describe('mycelium config check (spawned)', () => {
 });
 
 describe('the program (in process)', () => {
-  test('is named mycelium, carries the package version and registers config check', () => {
-    const program = buildProgram();
+  test('is named mycelium, carries the package version and registers config check', async () => {
+    const program = await buildProgram();
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
     assert.equal(program.name(), 'mycelium');
     assert.equal(program.version(), pkg.version);
     const config = program.commands.find((c) => c.name() === 'config');
     assert.ok(config?.commands.some((c) => c.name() === 'check'));
+  });
+
+  test('loads only the command a command line runs, and every command for help or an unknown word', async () => {
+    const names = async (argv?: string[]): Promise<string[]> =>
+      (await buildProgram(argv)).commands.map((c) => c.name());
+    assert.deepEqual(await names(['node', 'mycelium', 'serve', '-c', 'x.toml']), ['serve']);
+    assert.deepEqual(await names(['node', 'mycelium', 'config', 'check']), ['config']);
+    const all = ['serve', 'config', 'pub', 'sub', 'bench', 'stats', 'reload'];
+    assert.deepEqual(await names(), all);
+    assert.deepEqual(await names(['node', 'mycelium', '--help']), all);
+    assert.deepEqual(await names(['node', 'mycelium', 'serv']), all);
+    assert.deepEqual(await names(['node', 'mycelium', 'constructor']), all);
   });
 
   test('runConfigCheck writes the TOML to stdout and returns 0, or the problems to stderr and returns 1', async () => {

@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { type ConfigOverride, loadConfig } from '../../config/index.ts';
 import { ConfigError, MyceliumError } from '../../errors.ts';
-import { serveMetrics } from '../../metrics/index.ts';
 import {
   type ConfigWatcher,
   createLogger,
@@ -73,7 +72,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     const load = config.file === undefined ? { overrides } : { file: config.file, overrides };
     server = await startServer(config.config, { logger, load });
     // [metrics] enabled: a metrics address that cannot be bound closes the server and fails here.
-    await serveMetrics(server, { logger });
+    // Loaded only then: the metrics registry costs a few MiB of RSS a broker without it never uses.
+    if (config.config.metrics.enabled) {
+      const { serveMetrics } = await import('../../metrics/index.ts');
+      await serveMetrics(server, { logger });
+    }
   } catch (err) {
     if (!(err instanceof MyceliumError)) throw err;
     logger.fatal({ code: err.code }, err.message);
