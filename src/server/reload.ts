@@ -273,7 +273,6 @@ function applySettings(current: BrokerConfig, next: BrokerConfig, live: LiveServ
   l.heartbeatMaxMissed = s.heartbeat_max_missed;
   l.writeDeadlineMs = s.write_deadline_ms;
   l.publisherStallMs = p.publisher_stall_ms;
-  l.publisherStallMs = p.publisher_stall_ms;
   l.writer.batchSize = p.batch_size;
   l.writer.channelCapacity = p.channel_capacity;
   l.writer.maxPendingBytes = s.max_pending_bytes;
