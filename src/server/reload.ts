@@ -30,6 +30,7 @@ import type { FlushScheduler } from './flush-scheduler.ts';
 import type { Logger, LogLevel } from './logger.ts';
 import { describeRemoval, ReloadOutcome, type ReloadReport, type RemovedTopic } from './reload-report.ts';
 import { type Sweeper, sweepPeriodMs } from './sweeper.ts';
+import { warnOnOpenFiles } from './startup.ts';
 import { topicSettingsFromConfig } from './topic-settings.ts';
 
 /** What to reload from: a validated-or-not configuration object, or a TOML file. */
@@ -281,6 +282,7 @@ function applySettings(current: BrokerConfig, next: BrokerConfig, live: LiveServ
     sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms),
   );
   live.logger.level = s.log_level satisfies LogLevel;
+  if (s.max_connections > current.server.max_connections) warnOnOpenFiles(live.logger, s.max_connections);
   // Only a changed token gets a new check: connections that presented the current one keep their
   // admin rights (docs/protocol.md §6.8).
   if (current.server.auth_token !== s.auth_token) live.setToken(s.auth_token);

@@ -188,7 +188,8 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       throw err;
     }
     this.#addresses = { unix: this.#unixBound.path, tcp };
-    // After listen, a listener error (e.g. EMFILE on accept) is logged; the server keeps serving.
+    // After listen, a listener error is logged and the server keeps serving. (EMFILE on accept
+    // never gets here on Linux: libuv closes the connection itself; see open-files.ts.)
     const onListenerError = (err: Error): void => {
       this.#logger.error({ err }, 'listener error');
     };

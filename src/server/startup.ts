@@ -2,6 +2,7 @@
 import type { Broker } from '../broker/index.ts';
 import type { BrokerConfig, TopicConfig } from '../config/index.ts';
 import type { Logger } from './logger.ts';
+import { openFilesLimit, openFilesWarning } from './open-files.ts';
 import type { ServerAddresses } from './server.ts';
 import { topicSettingsFromConfig } from './topic-settings.ts';
 
@@ -40,10 +41,19 @@ export function logStartup(logger: Logger, config: BrokerConfig, addresses: Serv
     },
     'mycelium listening',
   );
+  warnOnOpenFiles(logger, s.max_connections);
   if (p.worker_threads > 1) {
     logger.info(
       { worker_threads: p.worker_threads },
       'worker_threads is validated, but multi-core routing does not exist yet: routing runs on one thread',
     );
   }
+}
+
+/** Logs (warn) when the open-files limit cannot hold `maxConnections` connections (open-files.ts). */
+export function warnOnOpenFiles(logger: Logger, maxConnections: number): void {
+  const limit = openFilesLimit();
+  const warning = openFilesWarning(maxConnections, limit);
+  if (warning !== undefined)
+    logger.warn({ max_connections: maxConnections, open_files_limit: limit }, warning);
 }
