@@ -24,6 +24,9 @@ test(`D3: kill -9 of a queue consumer child mid-stream loses no accepted message
       ack: 'manual' as const,
       prefetch: PREFETCH,
       buffer_size: 50_000,
+      // A publisher that outruns the consumers (100,000 messages in the soak tier) waits for room
+      // instead of being refused, so every publish is accepted and each one is accounted for.
+      overflow: 'block' as const,
     })),
   });
   const children: ConsumerChild[] = [];

@@ -133,7 +133,17 @@ describe('C2: network faults through the fault proxy', () => {
 
   for (const fault of ['reset_peer', 'blackhole'] as const) {
     const server = fault === 'blackhole' ? { heartbeat_interval_ms: 200, heartbeat_max_missed: 2 } : {};
-    const topics = [{ name: 'jobs', routing: 'Queue' as const, ack: 'manual' as const, prefetch: 64 }];
+    // block: a publisher that outruns the consumers (100,000 messages in the soak tier, on a loaded
+    // machine) waits for room; refused publishes would leave the fault's trigger point unreached.
+    const topics = [
+      {
+        name: 'jobs',
+        routing: 'Queue' as const,
+        ack: 'manual' as const,
+        prefetch: 64,
+        overflow: 'block' as const,
+      },
+    ];
     test(`${fault} on a queue consumer mid-stream: its unacked messages go to the other consumer, 0 lost`, () =>
       withBroker({ server, topics }, async (h) => {
         const count = SOAK ? 100_000 : 10_000;
@@ -181,6 +191,10 @@ describe('C2: network faults through the fault proxy', () => {
               return true;
             },
           });
+          assert.ok(
+            faultedAt > 0,
+            `the fault never fired: ${pub.confirmed.size} of ${count} confirmed, ${pub.refused.size} refused`,
+          );
           const accepted = [...pub.confirmed.values()];
           const closed = (): boolean => h.closes.some((c) => c.clientName === 'proxied');
           await until(

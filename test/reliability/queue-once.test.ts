@@ -15,7 +15,11 @@ const CONSUMERS = 8;
 
 test('D2: 8 acking consumers on a queue topic receive every accepted message exactly once', async () => {
   const h = await startInProcess({
-    topics: [{ name: 'work', routing: 'Queue', ack: 'manual', prefetch: 64, buffer_size: 50_000 }],
+    topics: [
+      // block: a publisher that outruns the consumers (1M in the soak tier) waits for room instead of
+      // being refused, so every publish is accepted and the row counts them all.
+      { name: 'work', routing: 'Queue', ack: 'manual', prefetch: 64, buffer_size: 50_000, overflow: 'block' },
+    ],
   });
   try {
     const seen = new Uint8Array(MESSAGES + 1);
