@@ -49,8 +49,10 @@ export function serveOverrides(flags: ServeFlags): ConfigOverride[] {
  * graceful shutdown, 1 when the configuration is bad or a listener cannot open).
  */
 export async function runServe(flags: ServeFlags): Promise<number> {
-  // SIGHUP's default action ends the process: take it over before anything else can be slow.
+  // The default action of SIGHUP, SIGTERM and SIGINT ends the process: take them over before
+  // anything can be slow, so a signal during start-up is a reload or a drain, never a kill.
   const reloads = new ReloadTriggers();
+  const stop = new StopSignals();
   let config: Awaited<ReturnType<typeof loadConfig>>;
   const overrides = serveOverrides(flags);
   try {
@@ -62,9 +64,11 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`mycelium serve: ${err.code}:\n${err.problems.map((p) => `  - ${p}\n`).join('')}`);
     reloads.stop();
+    stop.stop();
     return 1;
   }
   const logger = createLogger(config.config.server.log_level);
+  stop.logger = logger;
   logger.info({ config: config.source, overrides: config.applied }, 'configuration loaded');
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
@@ -81,12 +85,14 @@ export async function runServe(flags: ServeFlags): Promise<number> {
     if (!(err instanceof MyceliumError)) throw err;
     logger.fatal({ code: err.code }, err.message);
     reloads.stop();
+    stop.stop();
     return 1;
   }
   const { unix, tcp } = server.addresses;
   logger.info(`listening on unix:${unix} and tcp://${tcp.host}:${tcp.port}`);
   reloads.start(server, config.file, logger);
-  await untilSignalled(logger);
+  const signal = await stop.first;
+  logger.info({ signal }, 'shutting down gracefully (send the signal again to exit at once)');
   // A SIGHUP during the drain is still handled (and answered: the server is shutting down).
   reloads.unwatch();
   await server.shutdown();
@@ -148,24 +154,40 @@ class ReloadTriggers {
   }
 }
 
-/** Resolves on the first SIGTERM or SIGINT; a second one exits the process at once. */
-function untilSignalled(logger: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down gracefully (send the signal again to exit at once)');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      const again = (second: NodeJS.Signals): void => {
-        logger.warn({ signal: second }, 'second signal: exiting without finishing the drain');
-        process.exit(EXIT_INTERRUPTED);
-      };
-      process.once('SIGTERM', again);
-      process.once('SIGINT', again);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+/**
+ * SIGTERM and SIGINT, taken over from the start: `first` resolves with the first one (a drain
+ * follows, at once if the server was still starting); a second one exits the process at once.
+ */
+class StopSignals {
+  /** Set once there is one: the second signal's line goes there (stderr before). */
+  logger: Logger | undefined;
+  readonly first: Promise<NodeJS.Signals>;
+  #resolve: (signal: NodeJS.Signals) => void = () => {};
+  #seen = false;
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    if (!this.#seen) {
+      this.#seen = true;
+      this.#resolve(signal);
+      return;
+    }
+    if (this.logger === undefined) process.stderr.write(`mycelium serve: second ${signal}: exiting\n`);
+    else this.logger.warn({ signal }, 'second signal: exiting without finishing the drain');
+    process.exit(EXIT_INTERRUPTED);
+  };
+
+  constructor() {
+    this.first = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    process.on('SIGTERM', this.#onSignal);
+    process.on('SIGINT', this.#onSignal);
+  }
+
+  /** Gives the signals back (start-up failed; the process is about to exit). */
+  stop(): void {
+    process.off('SIGTERM', this.#onSignal);
+    process.off('SIGINT', this.#onSignal);
+  }
 }
 
 /** Registers `mycelium serve`. */
