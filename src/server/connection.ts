@@ -70,6 +70,8 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   #reason: CloseReason | undefined;
   #detail: string | undefined;
   #linger: NodeJS.Timeout | undefined;
+  /** The peer sent FIN while a stall paused decoding: the held frames are being handled, then close. */
+  #ending = false;
   readonly #stall = new PublisherStall({
     pauseReading: () => this.#pauseReading(),
     resumeReading: () => this.#resumeReading(),
@@ -236,7 +238,12 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
    * until it drains, for at most publisher_stall_ms (see PublisherStall).
    */
   stallFor(subscriber: Subscriber): void {
-    if (subscriber !== this && subscriber instanceof Connection && subscriber.#state === State.Open) {
+    if (
+      subscriber !== this &&
+      subscriber instanceof Connection &&
+      subscriber.#state === State.Open &&
+      !this.#ending
+    ) {
       this.#stall.pauseFor(subscriber.#stall, this.ctx.limits.publisherStallMs);
     }
   }
@@ -370,6 +377,16 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   };
 
   readonly #onEnd = (): void => {
+    if (this.#state === State.Open && this.#stall.paused) {
+      // The peer sent FIN while a publisher stall held back frames it sent before (docs/protocol.md
+      // §6.7.2): they are handled now rather than dropped, since they are in memory already and the
+      // stall only spaced them out, so a client that publishes and closes loses nothing to another
+      // client's backpressure. A PUB held for room on a block topic is not waited for.
+      this.#ending = true;
+      this.#stall.cancel();
+      this.#decoder.resume();
+      this.ctx.scheduler.afterRead();
+    }
     this.close(LocalCloseReason.ClientClosed);
   };
 

@@ -83,6 +83,16 @@ export class PublisherStall {
     }
   }
 
+  /**
+   * Ends this publisher's pause without reading on (its peer sent FIN: the caller decodes what is
+   * held itself). The subscriber's list still names it, but a release skips a publisher that is
+   * no longer waiting on it.
+   */
+  cancel(): void {
+    this.#waitingOn = null;
+    this.stopTimer();
+  }
+
   /** Stops this publisher's timer (its connection closed). */
   stopTimer(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
