@@ -10,6 +10,8 @@ export interface Options {
   readonly runs: number;
   readonly only: readonly BrokerId[];
   readonly sections: readonly Section[];
+  /** Only measurements whose id contains this text (e.g. `raw-one-16`); null: all. */
+  readonly match: string | null;
   /** Where results go (default bench/results/, or a temp dir in quick mode). */
   readonly out: string | null;
 }
@@ -19,6 +21,8 @@ export const USAGE = `usage: npm run bench:compare [-- options]
   --runs N           repetitions, medians reported (default 3; 1 with --quick)
   --only LIST        brokers to run: mycelium,nats,redis (default all)
   --sections LIST    raw,client,latency,memory (default all)
+  --match TEXT       only measurements whose id contains TEXT, e.g. raw-one-16 (ids: <api>-<one|fanout|queue>-<16|1024>,
+                     <api>-latency-<inflight|rate>, memory)
   --out DIR          where the .json/.md/.svg go (default bench/results/; a temp dir with --quick)`;
 
 const BROKERS: readonly BrokerId[] = ['mycelium', 'nats', 'redis'];
@@ -50,6 +54,7 @@ export function parseOptions(argv: readonly string[]): Options {
       runs: { type: 'string' },
       only: { type: 'string' },
       sections: { type: 'string' },
+      match: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -67,6 +72,7 @@ export function parseOptions(argv: readonly string[]): Options {
     runs,
     only: list('--only', values.only, BROKERS),
     sections: list('--sections', values.sections, ALL_SECTIONS),
+    match: values.match ?? null,
     out: values.out ?? null,
   };
 }

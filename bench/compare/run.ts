@@ -82,7 +82,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  const plan = buildPlan(options.quick, options.sections);
+  const plan = buildPlan(options.quick, options.sections).filter(
+    (m) => options.match === null || m.id.includes(options.match),
+  );
+  if (plan.length === 0) throw new Error(`--match ${options.match}: no measurement id contains it`);
   log(
     `${options.quick ? 'quick mode, ' : ''}${options.runs} run(s) of ${plan.length} measurements on ${brokers.systems().join(', ') || 'nothing'}`,
   );
