@@ -13,7 +13,7 @@ import { ConfirmPublisher } from './helpers/publisher.ts';
 import { recordEq, recordInfo, rng, SOAK } from './helpers/results.ts';
 import { guard, type Target, until, WireClient } from './helpers/wire-client.ts';
 
-const RUNS = SOAK ? 20 : 3;
+const RUNS = SOAK ? 20 : 5;
 const random = rng();
 
 const TOML = `

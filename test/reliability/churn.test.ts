@@ -26,7 +26,7 @@ async function heapAfterGc(): Promise<number> {
 }
 
 describe('B4: no leak after slow-consumer kicks', () => {
-  const cycles = Number(process.env.MYCELIUM_B4_CYCLES ?? (SOAK ? 1000 : 100));
+  const cycles = Number(process.env.MYCELIUM_B4_CYCLES ?? (SOAK ? 1000 : 200));
   test(`${cycles} cycles of subscribe, freeze, kick: connections back to baseline, heap within +10 %`, async () => {
     const h = await startInProcess({
       server: { write_deadline_ms: 20 },
