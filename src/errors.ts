@@ -201,6 +201,12 @@ export const ERROR_CATALOG = {
     description:
       'The server could not open a listener (address in use, bad path, or a non-socket file in the way).',
   },
+  RECONNECT_BUFFER_FULL: {
+    wire: 404,
+    fatal: false,
+    description:
+      'The client is reconnecting and its reconnect buffer is full: the publish was dropped, never sent.',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable error code, e.g. `'TOPIC_NOT_FOUND'`. */

@@ -132,7 +132,8 @@ export class Client extends EventEmitter<ClientEvents> implements SubscriptionOw
    *
    * While disconnected, publishes are held (up to `reconnectBufferBytes` of frames) and sent
    * after the reconnect; past the bound, fire-and-forget ones are dropped and counted in
-   * `stats.droppedPublishes`, confirmed ones rejected.
+   * `stats.droppedPublishes` (and reported once as an 'error'), confirmed ones rejected; either
+   * way with RECONNECT_BUFFER_FULL.
    * @throws MyceliumError (fire-and-forget only) INVALID_TOPIC, MESSAGE_TOO_LARGE, CONNECTION_CLOSED
    */
   publish(topic: string, data: Uint8Array | string): void;
@@ -232,7 +233,7 @@ export class Client extends EventEmitter<ClientEvents> implements SubscriptionOw
 
   #dropped(confirm: boolean): Promise<number> | undefined {
     const error = new MyceliumError(
-      'CONNECTION_CLOSED',
+      'RECONNECT_BUFFER_FULL',
       `not connected and the reconnect buffer (${this.#options.reconnectBufferBytes} bytes) is full; publish dropped`,
     );
     if (confirm) return Promise.reject(error);

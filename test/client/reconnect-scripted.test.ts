@@ -93,10 +93,10 @@ describe('client session over reconnects (scripted server)', () => {
     client.publish('t', payload);
     client.publish('t', payload);
     client.publish('t', payload);
-    await assert.rejects(client.publish('t', payload, { confirm: true }), { code: 'CONNECTION_CLOSED' });
+    await assert.rejects(client.publish('t', payload, { confirm: true }), { code: 'RECONNECT_BUFFER_FULL' });
     assert.equal(client.stats.droppedPublishes, 2);
     assert.equal(errors.length, 1);
-    assert.equal(errors[0]!.code, 'CONNECTION_CLOSED');
+    assert.equal(errors[0]!.code, 'RECONNECT_BUFFER_FULL');
     const peer2 = await server.accept();
     await peer2.welcome();
     await peer2.expect('PUB');
