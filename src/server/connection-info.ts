@@ -34,3 +34,24 @@ export interface ClosedConnectionInfo extends ConnectionInfo {
 export function remoteOf(socket: Socket, transport: Transport): string {
   return transport === 'tcp' ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix';
 }
+
+/** The 'connection_closed' payload of a connection refused at accept (never served). */
+export function refusedInfo(
+  id: number,
+  transport: Transport,
+  remote: string,
+  reason: CloseReason,
+): ClosedConnectionInfo {
+  return {
+    id,
+    transport,
+    remote,
+    clientName: '',
+    established: false,
+    subscriptions: 0,
+    pendingBytes: 0,
+    publisherPauses: 0,
+    reason,
+    detail: undefined,
+  };
+}

@@ -16,6 +16,7 @@ export { type CloseReason, LocalCloseReason, SlowConsumerDetail } from './close-
 export { createLogger, type Logger, type LogLevel } from './logger.ts';
 export { AUTH_FAILED_TEXT } from './auth.ts';
 export type { ReloadOptions, ReloadRequest } from './reload.ts';
+export type { SettingsInForce } from './settings-in-force.ts';
 export {
   fitReport,
   formatReport,

@@ -17,6 +17,7 @@ import { Connection } from './connection.ts';
 import {
   type ClosedConnectionInfo,
   type ConnectionInfo,
+  refusedInfo,
   remoteOf,
   type Transport,
 } from './connection-info.ts';
@@ -27,6 +28,7 @@ import { closeLevel, createLogger, type Logger } from './logger.ts';
 import { ConnectionRegistry, type ConnectionRegistryView } from './registry.ts';
 import { type LiveServer, logReload, type ReloadOptions, type ReloadRequest, runReload } from './reload.ts';
 import type { ReloadReport } from './reload-report.ts';
+import { type SettingsInForce, settingsInForce } from './settings-in-force.ts';
 import { lingerThenDestroy } from './socket-close.ts';
 import { Sweeper, sweepPeriodMs } from './sweeper.ts';
 import { logStartup, prepareTopics } from './startup.ts';
@@ -152,6 +154,11 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   /** The configuration in force: a reload that applies replaces it, any other leaves it as it was. */
   get config(): BrokerConfig {
     return this.#config;
+  }
+
+  /** The reloadable settings as connections apply them now (settings-in-force.ts). */
+  settingsInForce(): SettingsInForce {
+    return settingsInForce(this.#config, this.#ctx, this.#sweeper);
   }
 
   /** Where the server listens (after `startServer` resolved). */
@@ -350,18 +357,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     const remote = remoteOf(socket, transport);
     socket.once('close', () => {
       clearTimeout(linger);
-      this.#connectionClosed({
-        id,
-        transport,
-        remote,
-        clientName: '',
-        established: false,
-        subscriptions: 0,
-        pendingBytes: 0,
-        publisherPauses: 0,
-        reason,
-        detail: undefined,
-      });
+      this.#connectionClosed(refusedInfo(id, transport, remote, reason));
     });
   }
 
