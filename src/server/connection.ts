@@ -4,11 +4,11 @@
  * hands the frame to its handler in ./handlers/ once the handshake gate lets it through (the
  * decoder itself refuses everything but HELLO before the handshake, RELIABILITY.md A2).
  * Deadlines (handshake, heartbeat, write; ./deadlines.ts) are checked by the server-wide sweep, not
- * by timers of our own. Deliveries are written by ./delivery.ts, the publisher stall lives in
- * ./publisher-stall.ts and the socket's last moments in ./socket-close.ts.
+ * by timers of our own. Deliveries are written by ./delivery.ts, pausing and resuming reads (a
+ * held PUB, a publisher stall) by ./read-flow.ts and the socket's last moments by ./socket-close.ts.
  */
 import type { Socket } from 'node:net';
-import type { EvictReason, Subscriber, Subscription, TopicHandle } from '../broker/index.ts';
+import type { EvictReason, Subscriber, Subscription } from '../broker/index.ts';
 import { ERROR_CATALOG, type ErrorCode } from '../errors.ts';
 import {
   encodeErr,
@@ -38,9 +38,8 @@ import { handleReload } from './handlers/reload.ts';
 import { handleSub } from './handlers/sub.ts';
 import { handleUnsub } from './handlers/unsub.ts';
 import { Heartbeat } from './heartbeat.ts';
-import { HeldPub } from './held-pub.ts';
 import { OutboundWriter, type WriterOwner } from './outbound-writer.ts';
-import { PublisherStall } from './publisher-stall.ts';
+import { ReadFlow } from './read-flow.ts';
 import { endSocket } from './socket-close.ts';
 import type { Sweepable } from './sweeper.ts';
 import { TopicCache } from './topic-cache.ts';
@@ -60,22 +59,17 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   readonly topics: TopicCache;
   readonly writer: OutboundWriter;
   readonly ctx: ServerContext;
+  /** Pauses and resumes reading: a PUB held for room, a publisher stall. */
+  readonly reads: ReadFlow;
   #state: State = State.Handshake;
   #established = false;
   readonly #socket: Socket;
   readonly #decoder: FrameDecoder;
   readonly #openedAt = performance.now();
   readonly #heartbeat = new Heartbeat(this.#openedAt);
-  readonly #held = new HeldPub();
   #reason: CloseReason | undefined;
   #detail: string | undefined;
   #linger: NodeJS.Timeout | undefined;
-  /** The peer sent FIN while a stall paused decoding: the held frames are being handled, then close. */
-  #ending = false;
-  readonly #stall = new PublisherStall({
-    pauseReading: () => this.#pauseReading(),
-    resumeReading: () => this.#resumeReading(),
-  });
 
   constructor(id: number, socket: Socket, transport: Transport, ctx: ServerContext) {
     this.id = id;
@@ -86,6 +80,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.topics = new TopicCache(ctx.broker);
     this.writer = new OutboundWriter(socket, ctx.pool, ctx.scheduler, ctx.limits.writer, this);
     this.#decoder = new FrameDecoder(this, { side: 'server', maxFrameSize: ctx.limits.maxFrameSize });
+    this.reads = new ReadFlow(this, socket, this.#decoder);
     // We batch writes ourselves: Nagle would only add latency.
     if (transport === 'tcp') socket.setNoDelay(true);
     socket.on('data', this.#onData);
@@ -109,11 +104,6 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     return this.#state === State.Open;
   }
 
-  /** True while a PUB is held for room on a block-policy topic. */
-  get blocked(): boolean {
-    return this.#held.topic !== null;
-  }
-
   info(): ConnectionInfo {
     return {
       id: this.id,
@@ -123,7 +113,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
       established: this.#established,
       subscriptions: this.subs.size,
       pendingBytes: this.writer.pendingBytes,
-      publisherPauses: this.#stall.pauses,
+      publisherPauses: this.reads.stall.pauses,
     };
   }
 
@@ -216,46 +206,13 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   }
 
   /**
-   * Holds this PUB until the broker has room on `topic` (overflow "block", docs/protocol.md §6.1):
-   * decoding and reading stop, and `#replay` goes on once the broker calls back.
-   */
-  hold(
-    topic: TopicHandle,
-    confirmId: number,
-    buf: Buffer,
-    topicStart: number,
-    topicLen: number,
-    payloadStart: number,
-    payloadEnd: number,
-  ): void {
-    this.#held.hold(topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
-    this.#pauseReading();
-    this.ctx.broker.onRoom(topic, this.#onRoom);
-  }
-
-  /**
    * A publish of ours found `subscriber` unable to keep up (TopicHandle.behind): stop reading
    * until it drains, for at most publisher_stall_ms (see PublisherStall).
    */
   stallFor(subscriber: Subscriber): void {
-    if (
-      subscriber !== this &&
-      subscriber instanceof Connection &&
-      subscriber.#state === State.Open &&
-      !this.#ending
-    ) {
-      this.#stall.pauseFor(subscriber.#stall, this.ctx.limits.publisherStallMs);
+    if (subscriber !== this && subscriber instanceof Connection && subscriber.#state === State.Open) {
+      this.reads.stall.pauseFor(subscriber.reads.stall, this.ctx.limits.publisherStallMs);
     }
-  }
-
-  /** True while this publisher is paused for a backed-up subscriber. */
-  get stalled(): boolean {
-    return this.#stall.paused;
-  }
-
-  /** Replays a held PUB now (at shutdown: it is then answered SHUTTING_DOWN). */
-  releaseHeld(): void {
-    if (this.#held.topic !== null) queueMicrotask(this.#replay);
   }
 
   // --- Subscriber (the broker calls these synchronously) ---
@@ -298,22 +255,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
 
   writerWritable(): void {
     if (this.#state === State.Open) this.ctx.broker.resumeSubscriber(this);
-    this.#stall.drained();
-  }
-
-  // --- reading: paused for a held PUB or a publisher stall, resumed when both are over ---
-
-  #pauseReading(): void {
-    this.#decoder.pause();
-    this.#socket.pause();
-  }
-
-  /** Decodes the rest of the paused read, in order (it may pause again), then reads on. */
-  #resumeReading(): void {
-    if (this.#state !== State.Open) return;
-    this.#decoder.resume();
-    if (this.#held.topic === null && !this.#stall.paused && this.#state === State.Open) this.#socket.resume();
-    this.ctx.scheduler.afterRead();
+    this.reads.stall.drained();
   }
 
   /** Checks the deadlines due at `now` (called by the server's sweep). */
@@ -321,7 +263,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     if (this.#state === State.Handshake) {
       checkHandshakeDeadline(this, this.#openedAt, now);
     } else if (this.#state === State.Open) {
-      checkOpenDeadlines(this, this.#heartbeat, this.#held.topic !== null, now);
+      checkOpenDeadlines(this, this.#heartbeat, this.reads.blocked, now);
     }
   }
 
@@ -337,7 +279,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.#state = State.Closing;
     this.#reason = reason;
     this.#detail = detail;
-    this.#held.clear();
+    this.reads.close();
     this.#decoder.stop();
     this.ctx.connectionClosing(this);
     // Never re-enter the broker from inside one of its calls (the Subscriber contract).
@@ -348,20 +290,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   readonly #teardown = (): void => {
     this.ctx.broker.removeSubscriber(this);
     this.subs.clear();
-    this.#stall.releaseWaiters();
-  };
-
-  readonly #onRoom = (): void => {
-    queueMicrotask(this.#replay);
-  };
-
-  readonly #replay = (): void => {
-    const h = this.#held;
-    const buf = h.buf;
-    if (h.topic === null || buf === null || this.#state !== State.Open) return;
-    h.clear();
-    handlePub(this, h.confirmId, buf, h.topicStart, h.topicLen, h.payloadStart, h.payloadEnd);
-    if (h.topic === null) this.#resumeReading();
+    this.reads.stall.releaseWaiters();
   };
 
   readonly #onData = (chunk: Buffer): void => {
@@ -377,16 +306,8 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
   };
 
   readonly #onEnd = (): void => {
-    if (this.#state === State.Open && this.#stall.paused) {
-      // The peer sent FIN while a publisher stall held back frames it sent before (docs/protocol.md
-      // §6.7.2): they are handled now rather than dropped, since they are in memory already and the
-      // stall only spaced them out, so a client that publishes and closes loses nothing to another
-      // client's backpressure. A PUB held for room on a block topic is not waited for.
-      this.#ending = true;
-      this.#stall.cancel();
-      this.#decoder.resume();
-      this.ctx.scheduler.afterRead();
-    }
+    // Frames read before the FIN are handled first, even those a publisher stall held back (§6.7.2).
+    if (this.#state === State.Open) this.reads.peerEnded();
     this.close(LocalCloseReason.ClientClosed);
   };
 
@@ -400,7 +321,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.close(LocalCloseReason.ClientClosed);
     this.#state = State.Closed;
     if (this.#linger !== undefined) clearTimeout(this.#linger);
-    this.#stall.stopTimer();
+    this.reads.stall.stopTimer();
     this.writer.close();
     this.ctx.connectionClosed(this);
   };

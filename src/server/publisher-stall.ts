@@ -24,6 +24,8 @@ export class PublisherStall {
   #timer: NodeJS.Timeout | undefined;
   #timerMs = 0;
   #pauses = 0;
+  /** The peer sent FIN (`end`): this publisher is never paused again. */
+  #ended = false;
   // As a subscriber:
   /** Publishers paused until this subscriber drains (made on first use: most never have any). */
   #waiters: PublisherStall[] | null = null;
@@ -46,10 +48,10 @@ export class PublisherStall {
 
   /**
    * Pauses this publisher until `subscriber` drains, for at most `ms` (0: never pauses). Does
-   * nothing while already paused or once `subscriber` used up a whole stall.
+   * nothing while already paused, after `end`, or once `subscriber` used up a whole stall.
    */
   pauseFor(subscriber: PublisherStall, ms: number): void {
-    if (ms === 0 || subscriber.#expired || this.#waitingOn !== null) return;
+    if (ms === 0 || this.#ended || subscriber.#expired || this.#waitingOn !== null) return;
     this.#waitingOn = subscriber;
     this.#pauses++;
     if (subscriber.#waiters === null) subscriber.#waiters = [this];
@@ -84,11 +86,12 @@ export class PublisherStall {
   }
 
   /**
-   * Ends this publisher's pause without reading on (its peer sent FIN: the caller decodes what is
-   * held itself). The subscriber's list still names it, but a release skips a publisher that is
-   * no longer waiting on it.
+   * Ends this publisher's pause without reading on, and pauses it no more: its peer sent FIN and
+   * the caller decodes what is held itself. The subscriber's list may still name it, but a release
+   * skips a publisher that is no longer waiting on it.
    */
-  cancel(): void {
+  end(): void {
+    this.#ended = true;
     this.#waitingOn = null;
     this.stopTimer();
   }

@@ -284,7 +284,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     this.#tcpServer.close();
     for (const c of [...this.#registry.values()]) {
       if (!c.established) c.fail('SHUTTING_DOWN', 'the server is shutting down');
-      else if (c.blocked) c.releaseHeld();
+      else if (c.reads.blocked) c.reads.releaseHeld();
       else this.broker.resumeSubscriber(c);
     }
     this.#ctx.scheduler.flushAll();

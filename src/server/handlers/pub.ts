@@ -29,7 +29,7 @@ export function handlePub(
   }
   const broker = c.ctx.broker;
   if (topic.settings.overflow === OverflowPolicy.Block && !broker.canPublish(topic)) {
-    c.hold(topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
+    c.reads.hold(topic, confirmId, buf, topicStart, topicLen, payloadStart, payloadEnd);
     return;
   }
   let seq: number;
