@@ -21,13 +21,7 @@ import { readFileSync } from 'node:fs';
 import { chmod, rename, writeFile } from 'node:fs/promises';
 import { after, describe, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import type { LogLine } from './helpers/child.ts';
-import {
-  type FileBroker,
-  type RunAs,
-  startBrokerAs,
-  startFileBroker,
-} from './helpers/reload-faults-child.ts';
+import { type ChildBroker, type LogLine, type RunAs, startChildBroker } from './helpers/child.ts';
 import {
   type Attempt,
   attempt,
@@ -118,7 +112,7 @@ class Run {
 
   constructor(
     variant: (typeof VARIANTS)[number],
-    readonly b: FileBroker,
+    readonly b: ChildBroker,
   ) {
     outcomes.set(variant, this.o);
   }
@@ -243,7 +237,10 @@ describe('H2: a reload that cannot read its file is rejected and changes nothing
   });
 
   test('EMFILE at reload time: connections past the fd limit end cleanly, the reload is rejected with CONFIG_READ (EMFILE), the broker serves on and applies the file once descriptors are free', async () => {
-    const run = new Run('EMFILE at reload time', await startFileBroker(BASE_TOML, `ulimit -n ${FD_LIMIT}`));
+    const run = new Run(
+      'EMFILE at reload time',
+      await startChildBroker({ toml: BASE_TOML, shell: `ulimit -n ${FD_LIMIT}` }),
+    );
     const { b, held } = run;
     try {
       assert.equal(openFilesLimit(b.pid), FD_LIMIT);
@@ -309,7 +306,10 @@ describe('H2: a reload that cannot read its file is rejected and changes nothing
   const asRoot = process.getuid?.() === 0;
   const user = asRoot ? NOBODY : undefined;
   test(`an unreadable config file: the reload is rejected with CONFIG_READ (EACCES), the broker serves on and applies the file once readable (broker runs as ${asRoot ? 'nobody' : 'this user'})`, async () => {
-    const run = new Run('an unreadable config file', await startBrokerAs(BASE_TOML, user));
+    const run = new Run(
+      'an unreadable config file',
+      await startChildBroker(user === undefined ? { toml: BASE_TOML } : { toml: BASE_TOML, user }),
+    );
     const { b, held } = run;
     try {
       assert.equal(

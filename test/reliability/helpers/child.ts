@@ -4,7 +4,7 @@
  * tests can wait for a line and read close reasons from the debug log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,8 @@ export interface ChildBroker {
   readonly proc: ChildProcess;
   readonly pid: number;
   readonly dir: string;
+  /** The config file it was started from (what SIGHUP and the file watch read again). */
+  readonly file: string;
   readonly unix: Target;
   readonly tcp: Target;
   readonly logs: LogLine[];
@@ -53,6 +55,17 @@ export interface ChildBrokerOptions {
   readonly shell?: string;
   /** How long start-up may take (a hang guard). */
   readonly startMs?: number;
+  /**
+   * The account the broker runs as (needs root): a file's mode then applies to it, which it does
+   * not to root. The temp dir is handed to that account; the config file stays readable by all.
+   */
+  readonly user?: RunAs;
+}
+
+/** The account a child broker runs as. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** Starts `mycelium serve` on a temp-dir socket and an ephemeral TCP port, log level debug. */
@@ -64,15 +77,19 @@ export async function startChildBroker(options: ChildBrokerOptions): Promise<Chi
   const toml = options.toml.includes('[server]')
     ? options.toml.replace('[server]\n', server)
     : `${server}\n${options.toml}`;
-  writeFileSync(file, `${toml}\n[metrics]\nenabled = false\n`);
+  writeFileSync(file, `${toml}\n[metrics]\nenabled = false\n`, { mode: 0o644 });
+  const user = options.user;
+  if (user !== undefined) chownSync(dir, user.uid, user.gid);
   const argv = [process.execPath, '--import', 'tsx', MAIN, 'serve', '-c', file];
+  const spawnOptions = {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[],
+    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+  };
   const proc =
     options.shell === undefined
-      ? spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('/bin/sh', ['-c', `${options.shell}; exec "$@"`, 'sh', ...argv], {
-          cwd: ROOT,
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
+      ? spawn(argv[0]!, argv.slice(1), spawnOptions)
+      : spawn('/bin/sh', ['-c', `${options.shell}; exec "$@"`, 'sh', ...argv], spawnOptions);
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: (() => void)[] = [];
@@ -125,12 +142,24 @@ export async function startChildBroker(options: ChildBrokerOptions): Promise<Chi
       what,
     );
   }
-  const listening = await waitLog('listening on', options.startMs ?? 60_000);
+  const stop = async (): Promise<void> => {
+    if (!exitedYet) proc.kill('SIGKILL');
+    await exited;
+    await rm(dir, { recursive: true, force: true });
+  };
+  let listening: LogLine;
+  try {
+    listening = await waitLog('listening on', options.startMs ?? 60_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
   const port = Number(/tcp:\/\/[^:]+:(\d+)/.exec(listening.msg)?.[1]);
   return {
     proc,
     pid: proc.pid!,
     dir,
+    file,
     unix: { path: socket },
     tcp: { host: '127.0.0.1', port },
     logs,
@@ -146,11 +175,7 @@ export async function startChildBroker(options: ChildBrokerOptions): Promise<Chi
           reason: l.reason as string,
           detail: l.detail as string | undefined,
         })),
-    async stop() {
-      if (!exitedYet) proc.kill('SIGKILL');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
