@@ -4,7 +4,7 @@
  * tests can wait for a line and read close reasons from the debug log.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,17 +55,8 @@ export interface ChildBrokerOptions {
   readonly shell?: string;
   /** How long start-up may take (a hang guard). */
   readonly startMs?: number;
-  /**
-   * The account the broker runs as (needs root): a file's mode then applies to it, which it does
-   * not to root. The temp dir is handed to that account; the config file stays readable by all.
-   */
-  readonly user?: RunAs;
-}
-
-/** The account a child broker runs as. */
-export interface RunAs {
-  readonly uid: number;
-  readonly gid: number;
+  /** A command the broker runs under, its argv before node's (e.g. `setpriv` dropping capabilities). */
+  readonly prefix?: readonly string[];
 }
 
 /** Starts `mycelium serve` on a temp-dir socket and an ephemeral TCP port, log level debug. */
@@ -77,19 +68,15 @@ export async function startChildBroker(options: ChildBrokerOptions): Promise<Chi
   const toml = options.toml.includes('[server]')
     ? options.toml.replace('[server]\n', server)
     : `${server}\n${options.toml}`;
-  writeFileSync(file, `${toml}\n[metrics]\nenabled = false\n`, { mode: 0o644 });
-  const user = options.user;
-  if (user !== undefined) chownSync(dir, user.uid, user.gid);
-  const argv = [process.execPath, '--import', 'tsx', MAIN, 'serve', '-c', file];
-  const spawnOptions = {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[],
-    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
-  };
+  writeFileSync(file, `${toml}\n[metrics]\nenabled = false\n`);
+  const argv = [...(options.prefix ?? []), process.execPath, '--import', 'tsx', MAIN, 'serve', '-c', file];
   const proc =
     options.shell === undefined
-      ? spawn(argv[0]!, argv.slice(1), spawnOptions)
-      : spawn('/bin/sh', ['-c', `${options.shell}; exec "$@"`, 'sh', ...argv], spawnOptions);
+      ? spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('/bin/sh', ['-c', `${options.shell}; exec "$@"`, 'sh', ...argv], {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const logs: LogLine[] = [];
   const stderr: string[] = [];
   const waiters: (() => void)[] = [];

@@ -174,8 +174,12 @@ export function openFilesLimit(pid: number): number {
   return Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1] ?? Number.NaN);
 }
 
-/** The real user id process `pid` runs as, from /proc/<pid>/status. */
-export function userOf(pid: number): number {
+/**
+ * Whether process `pid` can read a file whatever its mode: CAP_DAC_OVERRIDE (bit 1) or
+ * CAP_DAC_READ_SEARCH (bit 2) in its effective capabilities, as root has by default.
+ */
+export function overridesFileModes(pid: number): boolean {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^Uid:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  const effective = BigInt(`0x${/^CapEff:\s+([0-9a-f]+)/m.exec(status)?.[1] ?? '0'}`);
+  return (effective & 0b110n) !== 0n;
 }
