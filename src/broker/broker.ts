@@ -144,9 +144,10 @@ export class Broker {
   }
 
   /**
-   * Accepts a message and routes it before returning. The broker keeps a reference to `payload`
-   * (fanout ring, queue line, unacked deliveries) and hands it to subscribers: it must not be
-   * modified or reused afterwards, and should not be a view into a larger buffer you want freed.
+   * Accepts a message and routes it before returning. A fanout topic keeps a copy in its ring; a
+   * queue topic keeps a reference to `payload` (line, unacked deliveries) and hands it to
+   * subscribers: it must not be modified or reused afterwards, and should not be a view into a
+   * larger buffer you want freed.
    * @returns the seq the message got
    * @throws MyceliumError TOPIC_NOT_FOUND (also for a stale handle), MESSAGE_TOO_LARGE, QUEUE_FULL
    *   (queue topic full with overflow "reject", or "block" when `canPublish` was not honoured)
@@ -154,11 +155,10 @@ export class Broker {
   publish(topic: string | TopicHandle, payload: Uint8Array): number;
   /**
    * `publish` of bytes `start .. end` (end exclusive) of `buf`, for a caller that holds the
-   * payload inside a larger buffer (a server's read buffer): a fanout topic keeps the range in its
-   * ring and hands it to subscribers' `deliverRange` without making a view object; a queue topic
-   * makes the view, as it keeps one per waiting message. The same rule as `publish` holds for
-   * those bytes: the broker keeps referring to them, so they must not be modified or reused, and
-   * the whole of `buf`'s memory stays alive while the message is held.
+   * payload inside a buffer it reuses (a server's shared read buffer): the bytes are only read
+   * during the call. Caught-up fanout subscribers with `deliverRange` get the range itself (no
+   * view object); whatever the broker keeps (fanout ring, queue line, unacked deliveries) is a
+   * copy, so `buf` may be reused as soon as this returns.
    * @returns the seq the message got
    * @throws MyceliumError INVALID_ARGUMENT (start and end not integers with
    *   0 <= start <= end <= buf.length; checked first), then as `publish`: TOPIC_NOT_FOUND,

@@ -71,7 +71,7 @@ export class FanoutTopic extends Topic {
   }
 
   publishRange(buf: Uint8Array, start: number, end: number): number {
-    this.#ring.pushRange(buf.buffer, buf.byteOffset + start, end - start);
+    this.#ring.pushRange(buf, start, end);
     return this.#route(buf, start, end, null);
   }
 

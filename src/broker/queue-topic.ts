@@ -29,6 +29,13 @@ import {
   type TopicStats,
 } from './types.ts';
 
+/** A copy of `payload` (small ones share Node's buffer pool instead of one allocation each). */
+function copyOf(payload: Uint8Array): Uint8Array {
+  const kept = Buffer.allocUnsafe(payload.length);
+  kept.set(payload);
+  return kept;
+}
+
 /** A queue subscription and its unacked deliveries. */
 export class QueueSubscription extends TopicSubscription {
   readonly owner: QueueTopic;
@@ -74,25 +81,34 @@ export class QueueTopic extends Topic {
   }
 
   publish(payload: Uint8Array): number {
-    if (this.#fifo.length !== 0) return this.#publishBehind(payload);
+    return this.#accept(payload, false);
+  }
+
+  /**
+   * The range is only valid during the call (a server's shared read buffer), so a message that
+   * waits, in the line or unacked in flight, keeps a copy of it. One handed straight to a consumer
+   * that acks nothing is copied out by that consumer alone.
+   */
+  publishRange(buf: Uint8Array, start: number, end: number): number {
+    return this.#accept(buf.subarray(start, end), true);
+  }
+
+  /** Publishes `payload`; `copy`: it is only valid during the call, so anything kept is a copy. */
+  #accept(payload: Uint8Array, copy: boolean): number {
+    if (this.#fifo.length !== 0) return this.#publishBehind(copy ? copyOf(payload) : payload);
     const seq = this.#seq++;
     const c = this.counters;
     c.published++;
     c.publishedBytes += payload.length;
     const s = this.#pick();
     if (s === undefined) {
-      this.#fifo.push(seq, payload, 0);
+      this.#fifo.push(seq, copy ? copyOf(payload) : payload, 0);
     } else {
-      if (this.#manual) this.#track(s, seq, payload, 1);
+      if (this.#manual) this.#track(s, seq, copy ? copyOf(payload) : payload, 1);
       c.delivered++;
       s.subscriber.deliver(s, seq, payload, DeliveryFlags.None, 1);
     }
     return seq;
-  }
-
-  /** Queue messages wait in the line and in-flight table as views, so the range becomes one. */
-  publishRange(buf: Uint8Array, start: number, end: number): number {
-    return this.publish(buf.subarray(start, end));
   }
 
   /** False while a block-policy line is full: the publisher should wait for `onRoom`. */

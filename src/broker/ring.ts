@@ -2,22 +2,34 @@
  * The fanout ring: the last `limit` payloads of a topic, by seq. Each message exists once however
  * many subscribers read it; each subscription only keeps a cursor.
  *
- * A slot keeps where the payload's bytes are (its ArrayBuffer, offset and length), not the view
- * object it arrived as. The views a server makes of its read buffers share a handful of
- * ArrayBuffers, so the ring holds no object per message: holding a million view objects made
- * every young-generation GC copy and promote each one, which cost the server half its publish
- * throughput at 16 B. `get` makes a fresh view (only a lagging subscriber's catch-up needs one;
- * a publish hands its own view to the caught-up subscribers).
+ * The ring copies each payload into its own byte arena, once, on push. A server reads every
+ * socket into one reused buffer (src/server/shared-reads.ts), so a publish's bytes are only
+ * valid during the call: keeping them means copying them. Copying into one arena that is reused
+ * in place is what makes the shared read buffer pay: fresh read buffers, each kept alive by the
+ * few messages in it, made V8 run a full mark-compact every 25 ms at 1 KiB (external-memory
+ * pressure), about a fifth of the broker's time. The arena allocates nothing once it has
+ * reached its working size, and holds no object per message (the slots are typed arrays), so
+ * young-generation GCs have nothing to copy either.
+ *
+ * The arena is a circular byte buffer: payloads sit end to end in push order, and one that would
+ * run past the end starts again at 0 (the tail gap is left unused). When the next payload does
+ * not fit in the free space, the arena doubles and the held payloads are packed at its start.
+ * Eviction is by count only (`limit`), as before: the arena grows to what `limit` payloads need.
  *
  * The slot arrays have a power-of-two length so a seq maps to its slot with one `&`. They start
  * small and double as messages arrive, up to the first power of two >= limit, so an idle topic
- * declared with a million-message buffer costs a few hundred bytes, not 20 MiB.
+ * declared with a million-message buffer costs a few hundred bytes, not 12 MiB.
  */
 
 const INITIAL_CAPACITY = 16;
+/** First arena size; it doubles from here as payloads need. */
+const INITIAL_ARENA_BYTES = 16 * 1024;
+const EMPTY = new Uint8Array(0);
+/** Payloads up to this size are copied with a byte loop, which beats `set` (see src/server/delivery.ts). */
+const BYTE_LOOP_MAX = 32;
 
-function nextPowerOfTwo(n: number): number {
-  let p = INITIAL_CAPACITY;
+function nextPowerOfTwo(n: number, from: number): number {
+  let p = from;
   while (p < n) p *= 2;
   return p;
 }
@@ -29,19 +41,20 @@ export class PayloadRing {
   /** How many of the most recent payloads are held (at most `limit`). */
   size = 0;
   #limit: number;
-  #buffers: (ArrayBufferLike | undefined)[];
-  /** Byte offsets (a view may start anywhere in a buffer of up to 2^53 bytes). */
-  #offsets: Float64Array;
+  /** Where each held payload starts in the arena. */
+  #starts: Float64Array;
   /** Byte lengths (at most max_message_size, 64 MiB). */
   #lengths: Uint32Array;
   #mask: number;
+  #arena: Uint8Array = EMPTY;
+  /** Where the next payload goes if it fits there: the end of the newest one. */
+  #writeAt = 0;
 
   /** @param firstSeq the seq of the first payload to be pushed */
   constructor(limit: number, firstSeq = 1) {
     this.#limit = limit;
     this.head = firstSeq;
-    this.#buffers = new Array<ArrayBufferLike | undefined>(INITIAL_CAPACITY).fill(undefined);
-    this.#offsets = new Float64Array(INITIAL_CAPACITY);
+    this.#starts = new Float64Array(INITIAL_CAPACITY);
     this.#lengths = new Uint32Array(INITIAL_CAPACITY);
     this.#mask = INITIAL_CAPACITY - 1;
   }
@@ -53,7 +66,12 @@ export class PayloadRing {
 
   /** Length of the slot arrays now (they grow lazily). */
   get capacity(): number {
-    return this.#buffers.length;
+    return this.#starts.length;
+  }
+
+  /** Bytes of the payload arena now (it grows lazily). */
+  get arenaBytes(): number {
+    return this.#arena.length;
   }
 
   /** The oldest seq still held (equals `head` when nothing is held). */
@@ -61,70 +79,123 @@ export class PayloadRing {
     return this.head - this.size;
   }
 
-  /**
-   * Appends the payload of seq `head`, forgetting the oldest one if the ring is at its limit.
-   * The payload's bytes are kept where they are, not copied: they must not change afterwards.
-   */
+  /** Appends a copy of `payload` as seq `head`, forgetting the oldest one if the ring is at its limit. */
   push(payload: Uint8Array): void {
-    this.pushRange(payload.buffer, payload.byteOffset, payload.length);
+    this.pushRange(payload, 0, payload.length);
   }
 
-  /**
-   * `push` for the `length` bytes at `offset` of `buffer`, so a caller holding a range of a larger
-   * buffer need not make a view object for it. The same rule holds: those bytes must not change.
-   */
-  pushRange(buffer: ArrayBufferLike, offset: number, length: number): void {
+  /** `push` of bytes `start .. end` of `buf`, copied: `buf` may change once this returns. */
+  pushRange(buf: Uint8Array, start: number, end: number): void {
     const seq = this.head;
-    if (this.size < this.#limit) {
-      if (this.size === this.#buffers.length) this.#grow();
-      this.size++;
+    if (this.#limit === 0) {
+      this.head = seq + 1;
+      return;
+    }
+    // Forget the oldest at the limit: its bytes are free space from here on.
+    if (this.size === this.#limit) this.size--;
+    else if (this.size === this.#starts.length) this.#grow();
+    const n = end - start;
+    let at = this.#place(n);
+    if (at < 0) {
+      this.#pack(n, true);
+      at = this.#writeAt;
+    }
+    const arena = this.#arena;
+    if (n <= BYTE_LOOP_MAX) {
+      for (let i = 0; i < n; i++) arena[at + i] = buf[start + i]!;
     } else {
-      // Drop the reference now: with slot arrays longer than limit, the slot would otherwise
-      // keep the buffer alive until it is reused.
-      this.#buffers[(seq - this.#limit) & this.#mask] = undefined;
+      arena.set(buf.subarray(start, end), at);
     }
     const i = seq & this.#mask;
-    this.#buffers[i] = buffer;
-    this.#offsets[i] = offset;
-    this.#lengths[i] = length;
+    this.#starts[i] = at;
+    this.#lengths[i] = n;
+    this.#writeAt = at + n;
+    this.size++;
     this.head = seq + 1;
   }
 
-  /** A view of the payload of `seq` (the bytes pushed, not a copy); the caller checks `oldest <= seq < head`. */
+  /**
+   * A view of the payload of `seq`; the caller checks `oldest <= seq < head`. It is valid until
+   * the next push or resize, which may reuse those bytes: copy it out before either.
+   */
   get(seq: number): Uint8Array {
     const i = seq & this.#mask;
-    return new Uint8Array(this.#buffers[i]!, this.#offsets[i]!, this.#lengths[i]!);
+    const start = this.#starts[i]!;
+    return this.#arena.subarray(start, start + this.#lengths[i]!);
   }
 
   /**
    * Changes the limit. Shrinking forgets the payloads that no longer fit and gives the slot
-   * arrays back down to the size the held payloads need.
+   * arrays and the arena back down to the size the held payloads need.
    */
   resize(limit: number): void {
     this.#limit = limit;
     if (this.size <= limit) return;
     this.size = limit;
-    this.#rebuild(nextPowerOfTwo(limit));
+    this.#rebuild(nextPowerOfTwo(limit, INITIAL_CAPACITY));
+    this.#pack(0, false);
+  }
+
+  /**
+   * Where `n` more bytes fit in free space, or -1. The held payloads (seqs `oldest .. head-1`;
+   * the one being pushed is not yet among them) run from the oldest one's start to `#writeAt`, in push
+   * order, wrapping past the end of the arena at most once.
+   */
+  #place(n: number): number {
+    const arenaLength = this.#arena.length;
+    if (this.size === 0) return n <= arenaLength ? 0 : -1;
+    const w = this.#writeAt;
+    const tail = this.#starts[(this.head - this.size) & this.#mask]!;
+    if (w > tail) {
+      if (w + n <= arenaLength) return w;
+      return n <= tail ? 0 : -1; // start again at 0; the end's gap stays unused for this lap
+    }
+    return w + n <= tail ? w : -1;
+  }
+
+  /**
+   * Moves the held payloads to the start of a new arena with room for `n` more bytes: at least
+   * twice what they need together, and, when growing, at least twice the old arena. A push only
+   * gets here when the held bytes plus `n` fill over half the arena (a gap at the end is always
+   * smaller than the payload that wrapped past it), so arenas only grow with the working set.
+   */
+  #pack(n: number, growing: boolean): void {
+    const old = this.#arena;
+    const first = this.head - this.size;
+    const last = first + this.size;
+    let bytes = n;
+    for (let seq = first; seq < last; seq++) bytes += this.#lengths[seq & this.#mask]!;
+    let size = bytes === 0 ? 0 : nextPowerOfTwo(bytes * 2, INITIAL_ARENA_BYTES);
+    if (growing) size = Math.max(size, old.length * 2);
+    const arena = size === 0 ? EMPTY : new Uint8Array(size);
+    let w = 0;
+    for (let seq = first; seq < last; seq++) {
+      const i = seq & this.#mask;
+      const start = this.#starts[i]!;
+      const len = this.#lengths[i]!;
+      arena.set(old.subarray(start, start + len), w);
+      this.#starts[i] = w;
+      w += len;
+    }
+    this.#arena = arena;
+    this.#writeAt = w;
   }
 
   #grow(): void {
-    this.#rebuild(Math.min(this.#buffers.length * 2, nextPowerOfTwo(this.#limit)));
+    this.#rebuild(Math.min(this.#starts.length * 2, nextPowerOfTwo(this.#limit, INITIAL_CAPACITY)));
   }
 
   #rebuild(capacity: number): void {
-    const buffers = new Array<ArrayBufferLike | undefined>(capacity).fill(undefined);
-    const offsets = new Float64Array(capacity);
+    const starts = new Float64Array(capacity);
     const lengths = new Uint32Array(capacity);
     const mask = capacity - 1;
     for (let seq = this.head - this.size; seq < this.head; seq++) {
       const from = seq & this.#mask;
       const to = seq & mask;
-      buffers[to] = this.#buffers[from];
-      offsets[to] = this.#offsets[from]!;
+      starts[to] = this.#starts[from]!;
       lengths[to] = this.#lengths[from]!;
     }
-    this.#buffers = buffers;
-    this.#offsets = offsets;
+    this.#starts = starts;
     this.#lengths = lengths;
     this.#mask = mask;
   }

@@ -70,7 +70,7 @@ export abstract class Topic implements TopicHandle {
 
   /**
    * Accepts bytes `start .. end` of `buf`, already checked (bounds, maxMessageSize); returns its
-   * seq. The bytes are kept where they are, as `publish` keeps its payload.
+   * seq. The bytes are only valid during the call: what the topic keeps, it copies.
    */
   abstract publishRange(buf: Uint8Array, start: number, end: number): number;
 

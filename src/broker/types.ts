@@ -97,7 +97,8 @@ export interface Subscriber {
   readonly writable: boolean;
   /**
    * One message for one of this subscriber's subscriptions. `payload` is shared with other
-   * subscribers and the topic's buffer: copy it out, never modify it.
+   * subscribers and the topic's buffer, and may be reused once the call returns: copy it out
+   * during the call, never modify it.
    * @param flags bit set of {@link DeliveryFlags}
    * @param deliveryCount 1 for a first delivery, 2 and up for redeliveries
    */
@@ -109,9 +110,9 @@ export interface Subscriber {
    * without it get `deliver` with a view of the range. Catch-up from the ring and queue
    * deliveries always come through `deliver`.
    *
-   * `buf` is the publisher's buffer, shared with other subscribers and the topic's ring, and
-   * holds other data outside the range: copy bytes `start .. end` out during the call, never
-   * retain `buf` and never modify any of it.
+   * `buf` is the publisher's buffer, shared with other subscribers and reused for the next read
+   * once the publish returns, and it holds other data outside the range: copy bytes
+   * `start .. end` out during the call, never retain `buf` and never modify any of it.
    * @param flags bit set of {@link DeliveryFlags}
    * @param deliveryCount 1 for a first delivery, 2 and up for redeliveries
    */

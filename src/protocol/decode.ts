@@ -6,6 +6,10 @@
  * for a frame that cannot be valid. A frame that arrived whole is handed out as ranges of the
  * pushed chunk (no copy, no string); only a frame cut across chunks is copied, into a buffer
  * that grows to exactly that frame's size.
+ *
+ * The decoder keeps no reference to a pushed chunk once `push` returns: what it must keep (a cut
+ * frame, input held while paused) it copies. A server reads every socket into one reused buffer
+ * (src/server/shared-reads.ts), which is only valid until `push` returns.
  */
 import { type ErrorCode, MyceliumError } from '../errors.ts';
 import { type BodyContext, parseBody } from './bodies.ts';
@@ -128,7 +132,7 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     if (this.#stopped || chunk.length === 0) return;
     if (this.#paused || this.#running) {
-      this.#held.push(chunk);
+      this.#held.push(Buffer.from(chunk));
       return;
     }
     this.#run(chunk);
@@ -136,8 +140,8 @@ export class FrameDecoder {
 
   /**
    * Stops decoding after the frame being handled (e.g. from onPub while a queue topic with
-   * overflow "block" is full) or, called between pushes, before the next one. Input is kept by
-   * reference, not copied, until `resume()`; pause the socket too so it stays small.
+   * overflow "block" is full) or, called between pushes, before the next one. The rest of the
+   * input is copied and kept until `resume()`; pause the socket too so it stays small.
    */
   pause(): void {
     if (this.#stopped) return;
@@ -296,7 +300,7 @@ export class FrameDecoder {
   }
 
   #holdRest(c: Buffer, pos: number): void {
-    if (!this.#stopped && pos < c.length) this.#held.unshift(c.subarray(pos));
+    if (!this.#stopped && pos < c.length) this.#held.unshift(Buffer.from(c.subarray(pos)));
   }
 
   /** §1.3: length 0 is malformed; over maxFrameSize is too large. False when refused. */

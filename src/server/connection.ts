@@ -40,6 +40,7 @@ import { handleUnsub } from './handlers/unsub.ts';
 import { Heartbeat } from './heartbeat.ts';
 import { OutboundWriter, type WriterOwner } from './outbound-writer.ts';
 import { ReadFlow } from './read-flow.ts';
+import { onReads } from './shared-reads.ts';
 import { endSocket } from './socket-close.ts';
 import type { Sweepable } from './sweeper.ts';
 import { TopicCache } from './topic-cache.ts';
@@ -83,7 +84,7 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.reads = new ReadFlow(this, socket, this.#decoder);
     // We batch writes ourselves: Nagle would only add latency.
     if (transport === 'tcp') socket.setNoDelay(true);
-    socket.on('data', this.#onData);
+    onReads(socket, this.#onData);
     socket.on('end', this.#onEnd);
     socket.on('error', this.#onError);
     socket.on('close', this.#onClose);

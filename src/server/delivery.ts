@@ -55,7 +55,7 @@ function rangeView(buf: Uint8Array, start: number, n: number): Uint8Array {
 }
 
 /**
- * Queues MSG for bytes `start .. end` of `buf` (a publisher's read buffer): the header written in
+ * Queues MSG for bytes `start .. end` of `buf` (the shared read buffer): the header written in
  * place, then the range copied out, with no view object made for payloads up to BYTE_LOOP_MAX and
  * one shared view per message above it.
  */

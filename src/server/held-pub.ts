@@ -1,7 +1,7 @@
 /**
  * The one PUB a connection holds while a block-policy queue topic is full (overflow "block"). The
- * decoder is paused right after it, so there is never more than one; its bytes stay where the
- * decoder put them (it never reuses a buffer it handed out), so holding them copies nothing.
+ * decoder is paused right after it, so there is never more than one. Its bytes are copied: the
+ * buffer the decoder handed them out in is reused for the next read (./shared-reads.ts).
  */
 import type { TopicHandle } from '../broker/index.ts';
 
@@ -24,13 +24,15 @@ export class HeldPub {
     ps: number,
     pe: number,
   ): void {
+    const from = Math.min(ts, ps);
+    const to = Math.max(ts + tl, pe);
     this.topic = topic;
     this.confirmId = confirmId;
-    this.buf = buf;
-    this.topicStart = ts;
+    this.buf = Buffer.from(buf.subarray(from, to));
+    this.topicStart = ts - from;
     this.topicLen = tl;
-    this.payloadStart = ps;
-    this.payloadEnd = pe;
+    this.payloadStart = ps - from;
+    this.payloadEnd = pe - from;
   }
 
   clear(): void {

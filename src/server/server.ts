@@ -4,7 +4,7 @@
  * wires sockets to it (ARCHITECTURE.md §1).
  */
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { Broker } from '../broker/index.ts';
 import type { BrokerConfig, LoadOptions } from '../config/index.ts';
 import type { ErrorCode } from '../errors.ts';
@@ -30,6 +30,7 @@ import { type LiveServer, logReload, type ReloadOptions, type ReloadRequest, run
 import type { ReloadReport } from './reload-report.ts';
 import { type SettingsInForce, settingsInForce } from './settings-in-force.ts';
 import { lingerThenDestroy } from './socket-close.ts';
+import { acceptingServer, adoptAccepted } from './shared-reads.ts';
 import { Sweeper, sweepPeriodMs } from './sweeper.ts';
 import { logStartup, prepareTopics } from './startup.ts';
 import { listenUnix, parseSocketMode, removeSocketFile, type UnixListenResult } from './unix-listener.ts';
@@ -147,8 +148,8 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     };
     const period = sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms);
     this.#sweeper = new Sweeper(period, () => this.#registry.values());
-    this.#unixServer = createServer((socket) => this.#accept(socket, 'unix'));
-    this.#tcpServer = createServer({ noDelay: true }, (socket) => this.#accept(socket, 'tcp'));
+    this.#unixServer = acceptingServer(false, (socket) => this.#accept(socket, 'unix'));
+    this.#tcpServer = acceptingServer(true, (socket) => this.#accept(socket, 'tcp'));
   }
 
   /** The configuration in force: a reload that applies replaces it, any other leaves it as it was. */
@@ -318,22 +319,25 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     if (this.#unixBound !== undefined) await removeSocketFile(this.#unixBound);
   }
 
-  #accept(socket: Socket, transport: Transport): void {
+  #accept(raw: Socket, transport: Transport): void {
+    const id = ++this.#nextId;
+    const max = this.config.server.max_connections;
+    let refusal: ['MAX_CONNECTIONS' | 'SHUTTING_DOWN', string] | undefined;
+    if (this.#draining) refusal = ['SHUTTING_DOWN', 'the server is shutting down'];
+    else if (this.#registry.count >= max) {
+      refusal = ['MAX_CONNECTIONS', `the server is at max_connections (${max})`];
+    }
+    // A refused socket keeps reading (and discarding), so its ERR is not lost to a reset.
+    const socket = this.#closed || refusal !== undefined ? raw.resume() : adoptAccepted(raw);
     this.#sockets.add(socket);
     socket.once('close', () => {
       this.#sockets.delete(socket);
       if (this.#sockets.size === 0) for (const resolve of this.#socketsGone.splice(0)) resolve();
     });
-    const id = ++this.#nextId;
     if (this.#closed) {
       socket.destroy();
-      return;
-    }
-    const max = this.config.server.max_connections;
-    if (this.#draining) {
-      this.#refuse(socket, id, transport, 'SHUTTING_DOWN', 'the server is shutting down');
-    } else if (this.#registry.count >= max) {
-      this.#refuse(socket, id, transport, 'MAX_CONNECTIONS', `the server is at max_connections (${max})`);
+    } else if (refusal !== undefined) {
+      this.#refuse(socket, id, transport, refusal[0], refusal[1]);
     } else {
       const conn = new Connection(id, socket, transport, this.#ctx);
       this.#registry.add(conn);

@@ -8,12 +8,17 @@ import { PayloadRing } from '../../src/broker/ring.ts';
 
 const payloadOf = (seq: number) => new Uint8Array([seq & 0xff, (seq >> 8) & 0xff]);
 
-/** The ring hands back the very bytes it was given: the same memory, not a copy. */
+/** The ring hands back the bytes it was given (a copy it keeps in its own arena). */
 function assertSameBytes(got: Uint8Array, want: Uint8Array | undefined): void {
   assert.ok(want !== undefined);
-  assert.equal(got.buffer, want.buffer);
-  assert.equal(got.byteOffset, want.byteOffset);
-  assert.equal(got.length, want.length);
+  assert.deepEqual(Buffer.from(got), Buffer.from(want));
+}
+
+/** A payload of `size` bytes whose content names its seq, so a misplaced copy shows. */
+function sizedPayload(seq: number, size: number): Uint8Array {
+  const p = new Uint8Array(size);
+  for (let i = 0; i < size; i++) p[i] = (seq * 31 + i) & 0xff;
+  return p;
 }
 
 describe('PayloadRing', () => {
@@ -42,21 +47,40 @@ describe('PayloadRing', () => {
     assert.equal(ring.oldest, 901);
   });
 
-  test('keeps views into a shared buffer apart: each seq gets its own range of it', () => {
+  test('copies what it keeps: the source buffer may be reused as soon as push returns', () => {
     const shared = Buffer.from('abcdefghij');
     const ring = new PayloadRing(4);
-    for (let i = 0; i < 5; i++) ring.push(shared.subarray(i * 2, i * 2 + 2));
+    for (let i = 0; i < 5; i++) ring.pushRange(shared, i * 2, i * 2 + 2);
+    shared.fill(0x2e);
     assert.deepEqual(
       [2, 3, 4, 5].map((seq) => Buffer.from(ring.get(seq)).toString()),
       ['cd', 'ef', 'gh', 'ij'],
     );
-    assertSameBytes(ring.get(5), shared.subarray(8, 10));
   });
 
-  test('resize keeps the newest payloads that fit and holds more after growing', () => {
+  test('reuses its arena in place: a steady stream allocates nothing once it has its working size', () => {
+    const ring = new PayloadRing(64);
+    for (let seq = 1; seq <= 1_000; seq++) ring.push(sizedPayload(seq, 100 + (seq % 50)));
+    const arena = ring.arenaBytes;
+    for (let seq = 1_001; seq <= 20_000; seq++) ring.push(sizedPayload(seq, 100 + (seq % 50)));
+    assert.equal(ring.arenaBytes, arena);
+    assert.ok(arena <= 4 * 64 * 150, `arena of ${arena} B for at most 64 x 150 B held`);
+    for (let seq = ring.oldest; seq < ring.head; seq++) {
+      assertSameBytes(ring.get(seq), sizedPayload(seq, 100 + (seq % 50)));
+    }
+  });
+
+  test('holds the newest payloads of any mix of sizes through wraps, growth and resizes', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.integer({ min: 0, max: 40 }), fc.constant(-1)), { maxLength: 60 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ push: fc.integer({ min: 0, max: 70_000 }) }),
+            fc.record({ push: fc.integer({ min: 0, max: 300 }) }),
+            fc.record({ resize: fc.integer({ min: 0, max: 40 }) }),
+          ),
+          { maxLength: 80 },
+        ),
         fc.integer({ min: 1, max: 20 }),
         (ops, initial) => {
           const ring = new PayloadRing(initial);
@@ -64,13 +88,13 @@ describe('PayloadRing', () => {
           const model: Uint8Array[] = [];
           let seq = 1;
           for (const op of ops) {
-            if (op === -1) {
-              const p = payloadOf(seq++);
+            if ('push' in op) {
+              const p = sizedPayload(seq++, op.push);
               ring.push(p);
-              model.push(p);
+              if (limit > 0) model.push(p);
               if (model.length > limit) model.shift();
             } else {
-              limit = Math.max(1, op);
+              limit = op.resize;
               ring.resize(limit);
               while (model.length > limit) model.shift();
             }

@@ -1,7 +1,7 @@
 /**
  * PUB (docs/protocol.md §3.3): the hot path. Topic bytes resolve through the connection's cache,
- * the payload goes to the broker as a range of the read buffer (no copy, no view object, no
- * string), and a confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
+ * the payload goes to the broker as a range of the shared read buffer (no view object, no
+ * string; the broker copies only what it keeps), and a confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
  * leave the connection open, also for unconfirmed publishes, so the publisher learns of them.
  */
 import { OverflowPolicy } from '../../broker/index.ts';
