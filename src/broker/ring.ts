@@ -129,11 +129,13 @@ export class PayloadRing {
    * arrays and the arena back down to the size the held payloads need.
    */
   resize(limit: number): void {
+    const shrinking = limit < this.#limit;
     this.#limit = limit;
-    if (this.size <= limit) return;
-    this.size = limit;
-    this.#rebuild(nextPowerOfTwo(limit, INITIAL_CAPACITY));
-    this.#pack(0, false);
+    if (this.size > limit) {
+      this.size = limit;
+      this.#rebuild(nextPowerOfTwo(limit, INITIAL_CAPACITY));
+    }
+    if (shrinking) this.#pack(0, false);
   }
 
   /**

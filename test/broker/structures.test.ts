@@ -60,13 +60,19 @@ describe('PayloadRing', () => {
 
   test('reuses its arena in place: a steady stream allocates nothing once it has its working size', () => {
     const ring = new PayloadRing(64);
-    for (let seq = 1; seq <= 1_000; seq++) ring.push(sizedPayload(seq, 100 + (seq % 50)));
+    for (let seq = 1; seq <= 1_000; seq++) ring.push(sizedPayload(seq, 1000 + (seq % 500)));
     const arena = ring.arenaBytes;
-    for (let seq = 1_001; seq <= 20_000; seq++) ring.push(sizedPayload(seq, 100 + (seq % 50)));
+    for (let seq = 1_001; seq <= 20_000; seq++) ring.push(sizedPayload(seq, 1000 + (seq % 500)));
     assert.equal(ring.arenaBytes, arena);
-    assert.ok(arena <= 4 * 64 * 150, `arena of ${arena} B for at most 64 x 150 B held`);
+    assert.ok(arena <= 4 * 64 * 1500, `arena of ${arena} B for at most 64 x 1500 B held`);
     for (let seq = ring.oldest; seq < ring.head; seq++) {
-      assertSameBytes(ring.get(seq), sizedPayload(seq, 100 + (seq % 50)));
+      assertSameBytes(ring.get(seq), sizedPayload(seq, 1000 + (seq % 500)));
+    }
+    ring.resize(4);
+    assert.ok(ring.arenaBytes < arena, 'a smaller limit gives arena bytes back');
+    assert.equal(ring.oldest, 19_997);
+    for (let seq = ring.oldest; seq < ring.head; seq++) {
+      assertSameBytes(ring.get(seq), sizedPayload(seq, 1000 + (seq % 500)));
     }
   });
 
