@@ -7,7 +7,7 @@
  * valid during the call: keeping them means copying them. Copying into one arena that is reused
  * in place is what makes the shared read buffer pay: fresh read buffers, each kept alive by the
  * few messages in it, made V8 run a full mark-compact every 25 ms at 1 KiB (external-memory
- * pressure), about a fifth of the broker's time. The arena allocates nothing once it has
+ * pressure), over a quarter of the broker's CPU. The arena allocates nothing once it has
  * reached its working size, and holds no object per message (the slots are typed arrays), so
  * young-generation GCs have nothing to copy either.
  *

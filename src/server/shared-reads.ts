@@ -3,8 +3,8 @@
  *
  * Left to itself, Node gives each read a fresh buffer. At 1 KiB messages that is hundreds of MB
  * a second of new off-heap memory, each buffer kept alive until a GC notices it is gone, and
- * V8 answers that external-memory pressure with a full mark-compact every ~25 ms: about a fifth
- * of the broker's time (bench/README.md). Reading into one buffer allocates nothing per read.
+ * V8 answers that external-memory pressure with a full mark-compact every ~25 ms: over a quarter
+ * of the broker's CPU (bench/README.md). Reading into one buffer allocates nothing per read.
  *
  * It is safe because the server handles a read completely before returning: the decoder calls
  * the handlers synchronously and copies what it must keep (a cut frame, input held while

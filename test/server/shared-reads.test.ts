@@ -80,6 +80,30 @@ describe('shared read buffer', () => {
     server.close();
   });
 
+  test("where the handle cannot take a caller buffer, the socket keeps Node's own reads", async () => {
+    const server = createServer({ pauseOnConnect: true });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = new Promise<Socket>((resolve) => {
+      server.once('connection', (raw: Socket) => {
+        // As on a Node whose handles lack useUserBuffer.
+        const handle = (raw as unknown as { _handle: object })._handle;
+        Object.defineProperty(handle, 'useUserBuffer', { value: undefined });
+        resolve(adoptAccepted(raw));
+      });
+    });
+    const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    const socket = await accepted;
+    assert.equal(sharedReads(socket), false);
+    const chunks: Buffer[] = [];
+    onReads(socket, (chunk) => chunks.push(Buffer.from(chunk)));
+    client.end(Buffer.from('over the fallback'));
+    await once(socket, 'end');
+    assert.equal(Buffer.concat(chunks).toString(), 'over the fallback');
+    socket.destroy();
+    server.close();
+  });
+
   test('fanout: live and catch-up deliveries carry the exact bytes published', async () => {
     const h = await startTestServer({
       topics: [{ name: 'wide', routing: 'Fanout', buffer_size: 1000, ...TOPIC_LIMITS }],
