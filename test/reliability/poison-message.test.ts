@@ -46,7 +46,7 @@ class Pool {
     const n = this.#spawned++;
     const name = `d5-${n}`;
     const args = [JSON.stringify(this.h.target(n)), TOPIC, name, POISON];
-    const proc = spawnFixture('poison-consumer.ts', args);
+    const proc = spawnFixture('queue-consumer.ts', args);
     this.procs.add(proc);
     proc.on('message', (m: unknown) => {
       if (m === 'ready') this.ready++;

@@ -13,23 +13,14 @@ import type { ErrorCode } from '../../src/errors.ts';
 import { encodeHello, encodePing, FrameCollector, FrameDecoder } from '../../src/protocol/index.ts';
 import { BODY_CASES } from '../protocol/cases-bodies.ts';
 import { type BadCase, FRAMING_CASES } from '../protocol/cases-framing.ts';
-import { hex } from '../protocol/helpers.ts';
+import { DECODER_ERROR_CODES, hex } from '../protocol/helpers.ts';
 import { Canary } from './helpers/canary.ts';
 import { startInProcess } from './helpers/in-process.ts';
 import { record, recordEq, rng } from './helpers/results.ts';
 import { codeName, guard, type Target, until } from './helpers/wire-client.ts';
 
 /** Codes a decoder raises; other ERRs (TOPIC_NOT_FOUND for a corpus PUB...) are replies, not verdicts. */
-const DECODER_CODES = new Set<string>([
-  'MALFORMED_FRAME',
-  'FRAME_TOO_LARGE',
-  'UNKNOWN_OP',
-  'UNSUPPORTED_VERSION',
-  'HANDSHAKE_REQUIRED',
-  'UNEXPECTED_HANDSHAKE',
-  'PROTOCOL_ERROR',
-  'INVALID_TOPIC',
-]);
+const DECODER_CODES = new Set<string>(DECODER_ERROR_CODES);
 /** Split points per row (default: every one; MYCELIUM_P2_SPLITS samples fewer for a quick run). */
 const MAX_SPLITS = Number(process.env.MYCELIUM_P2_SPLITS ?? Number.POSITIVE_INFINITY);
 const random = rng();

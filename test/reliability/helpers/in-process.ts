@@ -12,6 +12,7 @@ import {
   type MyceliumServer,
   startServer,
 } from '../../../src/server/index.ts';
+import { targets } from '../../server/helpers/server-watch.ts';
 import type { Target } from './wire-client.ts';
 
 export interface InProcess {
@@ -54,8 +55,7 @@ export async function startInProcess(overrides: Overrides = {}): Promise<InProce
     closes.push(info);
     closedAt.set(info.id, performance.now());
   });
-  const unix = { path: server.addresses.unix };
-  const tcp = { host: server.addresses.tcp.host, port: server.addresses.tcp.port };
+  const { unix, tcp } = targets(server);
   return {
     server,
     dir,

@@ -16,6 +16,7 @@ import {
   startServer,
 } from '../../../src/server/index.ts';
 import { tempDir } from './in-process.ts';
+import { targets } from '../../server/helpers/server-watch.ts';
 import type { Target } from './wire-client.ts';
 
 /** The settings a sequence starts from; reload commands change them one key at a time. */
@@ -96,8 +97,7 @@ export async function startModelServer(): Promise<ModelServer> {
   const load = { file, env: {}, overrides: [] };
   const { config } = await loadConfig(load);
   const server = await startServer(config, { logger: createLogger('silent', { pretty: false }), load });
-  const unix = { path: server.addresses.unix };
-  const tcp = { host: server.addresses.tcp.host, port: server.addresses.tcp.port };
+  const { unix, tcp } = targets(server);
   return {
     server,
     unix,
