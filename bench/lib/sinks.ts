@@ -6,6 +6,7 @@
  * only counts, for measuring what the broker itself costs per subscription.
  */
 import type { Broker, EvictReason, Subscriber, Subscription } from '../../src/broker/index.ts';
+import { BYTE_LOOP_MAX } from '../../src/byte-copy.ts';
 
 const MSG_OP = 0x30;
 const MSG_HEADER = 20;
@@ -72,9 +73,6 @@ export class CopySink implements Subscriber {
     throw new Error(`benchmark subscriber evicted: ${reason}`);
   }
 }
-
-/** Payloads up to this size are copied byte by byte, as the server's deliverRange does. */
-const BYTE_LOOP_MAX = 32;
 
 /** A CopySink that also takes fanout deliveries by range (Subscriber.deliverRange), as a connection does. */
 export class RangeCopySink extends CopySink {

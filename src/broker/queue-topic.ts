@@ -29,13 +29,6 @@ import {
   type TopicStats,
 } from './types.ts';
 
-/** A copy of `payload` (small ones share Node's buffer pool instead of one allocation each). */
-function copyOf(payload: Uint8Array): Uint8Array {
-  const kept = Buffer.allocUnsafe(payload.length);
-  kept.set(payload);
-  return kept;
-}
-
 /** A queue subscription and its unacked deliveries. */
 export class QueueSubscription extends TopicSubscription {
   readonly owner: QueueTopic;
@@ -95,16 +88,16 @@ export class QueueTopic extends Topic {
 
   /** Publishes `payload`; `copy`: it is only valid during the call, so anything kept is a copy. */
   #accept(payload: Uint8Array, copy: boolean): number {
-    if (this.#fifo.length !== 0) return this.#publishBehind(copy ? copyOf(payload) : payload);
+    if (this.#fifo.length !== 0) return this.#publishBehind(copy ? Buffer.from(payload) : payload);
     const seq = this.#seq++;
     const c = this.counters;
     c.published++;
     c.publishedBytes += payload.length;
     const s = this.#pick();
     if (s === undefined) {
-      this.#fifo.push(seq, copy ? copyOf(payload) : payload, 0);
+      this.#fifo.push(seq, copy ? Buffer.from(payload) : payload, 0);
     } else {
-      if (this.#manual) this.#track(s, seq, copy ? copyOf(payload) : payload, 1);
+      if (this.#manual) this.#track(s, seq, copy ? Buffer.from(payload) : payload, 1);
       c.delivered++;
       s.subscriber.deliver(s, seq, payload, DeliveryFlags.None, 1);
     }

@@ -21,12 +21,12 @@
  * declared with a million-message buffer costs a few hundred bytes, not 12 MiB.
  */
 
+import { BYTE_LOOP_MAX } from '../byte-copy.ts';
+
 const INITIAL_CAPACITY = 16;
 /** First arena size; it doubles from here as payloads need. */
 const INITIAL_ARENA_BYTES = 16 * 1024;
 const EMPTY = new Uint8Array(0);
-/** Payloads up to this size are copied with a byte loop, which beats `set` (see src/server/delivery.ts). */
-const BYTE_LOOP_MAX = 32;
 
 function nextPowerOfTwo(n: number, from: number): number {
   let p = from;

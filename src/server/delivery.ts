@@ -4,6 +4,7 @@
  * allocated per message.
  */
 import { EvictReason, type Subscription } from '../broker/index.ts';
+import { BYTE_LOOP_MAX } from '../byte-copy.ts';
 import { LAGGED_FRAME_SIZE, MSG_HEADER_SIZE, Op, writeLagged, writeMsgHeader } from '../protocol/index.ts';
 import { SlowConsumerDetail } from './close-reason.ts';
 import type { Connection } from './connection.ts';
@@ -26,13 +27,6 @@ export function writeDelivery(
   chunk.set(payload, at + MSG_HEADER_SIZE);
   w.commit(size);
 }
-
-/**
- * Payloads up to this many bytes are copied with a byte loop: below it that beats making the view
- * a typed-array copy needs (an object per delivery) plus the copy call's setup. On Node 20 a loop
- * costs about 1 ns a byte and view + set about 37 ns at any small size, so they cross near 32 B.
- */
-export const BYTE_LOOP_MAX = 32;
 
 /**
  * The last payload view made for a range copy. The broker hands one publish to every subscriber in
