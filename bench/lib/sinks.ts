@@ -1,15 +1,13 @@
 /**
  * Subscribers for the core benchmark. `CopySink` does what a server connection does with a
- * delivery: writes the 20-byte MSG header (.notes/protocol-layout.md: u32 length | u8 op | u32 sid
- * | u64 seq | u8 flags | u16 delivery count) and copies the payload after it, into a preallocated
- * output chunk. When the chunk is full it starts over, where a connection would flush it. `CountSink`
- * only counts, for measuring what the broker itself costs per subscription.
+ * delivery: writes the 20-byte MSG header with the server's own header writer and copies the
+ * payload after it the way src/server/delivery.ts does, into a preallocated output chunk. When the
+ * chunk is full it starts over, where a connection would flush it. `CountSink` only counts, for
+ * measuring what the broker itself costs per subscription.
  */
 import type { Broker, EvictReason, Subscriber, Subscription } from '../../src/broker/index.ts';
-import { BYTE_LOOP_MAX } from '../../src/byte-copy.ts';
-
-const MSG_OP = 0x30;
-const MSG_HEADER = 20;
+import { BYTE_LOOP_MAX, copySmall, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
+import { MSG_HEADER_SIZE, writeMsgHeaderView } from '../../src/protocol/index.ts';
 
 let nextId = 1;
 
@@ -21,45 +19,30 @@ export class CopySink implements Subscriber {
   /** Messages reported lost through LAGGED (0 in a healthy run). */
   skipped = 0;
   protected readonly out: Uint8Array;
+  protected readonly outView: DataView;
   #at = 0;
 
   constructor(chunkSize = 256 * 1024) {
     this.out = new Uint8Array(chunkSize);
+    this.outView = new DataView(this.out.buffer);
   }
 
   deliver(sub: Subscription, seq: number, payload: Uint8Array, flags: number, count: number): void {
-    this.out.set(payload, this.frame(sub, seq, flags, count, payload.length));
+    const n = payload.length;
+    const to = this.frame(sub, seq, flags, count, n);
+    const out = this.out;
+    if (n <= BYTE_LOOP_MAX) {
+      for (let i = 0; i < n; i++) out[to + i] = payload[i]!;
+    } else {
+      out.set(payload, to);
+    }
   }
 
   /** Writes the MSG header of a `len`-byte payload and counts it; returns where the payload goes. */
   protected frame(sub: Subscription, seq: number, flags: number, count: number, len: number): number {
     let at = this.#at;
-    if (at + MSG_HEADER + len > this.out.length) at = 0; // a connection flushes here
-    const out = this.out;
-    const frameLen = 16 + len;
-    out[at] = frameLen >>> 24;
-    out[at + 1] = frameLen >>> 16;
-    out[at + 2] = frameLen >>> 8;
-    out[at + 3] = frameLen;
-    out[at + 4] = MSG_OP;
-    const sid = sub.sid;
-    out[at + 5] = sid >>> 24;
-    out[at + 6] = sid >>> 16;
-    out[at + 7] = sid >>> 8;
-    out[at + 8] = sid;
-    const hi = Math.floor(seq / 0x1_0000_0000);
-    out[at + 9] = hi >>> 24;
-    out[at + 10] = hi >>> 16;
-    out[at + 11] = hi >>> 8;
-    out[at + 12] = hi;
-    out[at + 13] = seq >>> 24;
-    out[at + 14] = seq >>> 16;
-    out[at + 15] = seq >>> 8;
-    out[at + 16] = seq;
-    out[at + 17] = flags;
-    out[at + 18] = count >>> 8;
-    out[at + 19] = count;
-    at += MSG_HEADER;
+    if (at + MSG_HEADER_SIZE + len > this.out.length) at = 0; // a connection flushes here
+    at = writeMsgHeaderView(this.outView, at, sub.sid, seq, flags, count, len);
     this.#at = at + len;
     this.delivered++;
     return at;
@@ -87,11 +70,10 @@ export class RangeCopySink extends CopySink {
   ): void {
     const n = end - start;
     const to = this.frame(sub, seq, flags, count, n);
-    const out = this.out;
-    if (n <= BYTE_LOOP_MAX) {
-      for (let i = 0; i < n; i++) out[to + i] = buf[start + i]!;
+    if (n <= SMALL_COPY_MAX) {
+      copySmall(viewOf(buf), start, this.outView, to, n);
     } else {
-      out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n), to);
+      this.out.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n), to);
     }
   }
 }

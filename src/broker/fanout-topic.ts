@@ -156,7 +156,11 @@ export class FanoutTopic extends Topic {
     while (s.cursor < ring.head && s.live && subscriber.writable) {
       const seq = s.cursor++;
       c.delivered++;
-      subscriber.deliver(s, seq, ring.get(seq), 0, 1);
+      if (subscriber.deliverRange !== undefined) {
+        subscriber.deliverRange(s, seq, ring.bytes, ring.startOf(seq), ring.endOf(seq), 0, 1);
+      } else {
+        subscriber.deliver(s, seq, ring.get(seq), 0, 1);
+      }
     }
   }
 

@@ -29,6 +29,11 @@ import {
   type TopicStats,
 } from './types.ts';
 
+/** A copy of bytes `start .. end` of `buf`, for a message kept beyond the publish call. */
+function copyOf(buf: Uint8Array, start: number, end: number): Buffer {
+  return Buffer.from(buf.subarray(start, end));
+}
+
 /** A queue subscription and its unacked deliveries. */
 export class QueueSubscription extends TopicSubscription {
   readonly owner: QueueTopic;
@@ -74,32 +79,44 @@ export class QueueTopic extends Topic {
   }
 
   publish(payload: Uint8Array): number {
-    return this.#accept(payload, false);
+    return this.#accept(payload, 0, payload.length, payload);
   }
 
   /**
    * The range is only valid during the call (a server's shared read buffer), so a message that
    * waits, in the line or unacked in flight, keeps a copy of it. One handed straight to a consumer
-   * that acks nothing is copied out by that consumer alone.
+   * that acks nothing is copied out by that consumer alone, from the range when it takes ranges.
    */
   publishRange(buf: Uint8Array, start: number, end: number): number {
-    return this.#accept(buf.subarray(start, end), true);
+    return this.#accept(buf, start, end, null);
   }
 
-  /** Publishes `payload`; `copy`: it is only valid during the call, so anything kept is a copy. */
-  #accept(payload: Uint8Array, copy: boolean): number {
-    if (this.#fifo.length !== 0) return this.#publishBehind(copy ? Buffer.from(payload) : payload);
+  /**
+   * Publishes bytes `start .. end` of `buf`. `kept` is the payload as the caller keeps it valid
+   * (an in-process publish), or null when the bytes are only valid during the call, so anything
+   * kept is a copy.
+   */
+  #accept(buf: Uint8Array, start: number, end: number, kept: Uint8Array | null): number {
+    if (this.#fifo.length !== 0) return this.#publishBehind(kept ?? copyOf(buf, start, end));
     const seq = this.#seq++;
     const c = this.counters;
     c.published++;
-    c.publishedBytes += payload.length;
+    c.publishedBytes += end - start;
     const s = this.#pick();
     if (s === undefined) {
-      this.#fifo.push(seq, copy ? Buffer.from(payload) : payload, 0);
+      this.#fifo.push(seq, kept ?? copyOf(buf, start, end), 0);
+      return seq;
+    }
+    c.delivered++;
+    const subscriber = s.subscriber;
+    if (this.#manual) {
+      const payload = kept ?? copyOf(buf, start, end);
+      this.#track(s, seq, payload, 1);
+      subscriber.deliver(s, seq, payload, DeliveryFlags.None, 1);
+    } else if (kept === null && subscriber.deliverRange !== undefined) {
+      subscriber.deliverRange(s, seq, buf, start, end, DeliveryFlags.None, 1);
     } else {
-      if (this.#manual) this.#track(s, seq, copy ? Buffer.from(payload) : payload, 1);
-      c.delivered++;
-      s.subscriber.deliver(s, seq, payload, DeliveryFlags.None, 1);
+      subscriber.deliver(s, seq, kept ?? buf.subarray(start, end), DeliveryFlags.None, 1);
     }
     return seq;
   }

@@ -21,12 +21,13 @@
  * declared with a million-message buffer costs a few hundred bytes, not 12 MiB.
  */
 
-import { BYTE_LOOP_MAX } from '../byte-copy.ts';
+import { BYTE_LOOP_MAX, copySmall, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
 
 const INITIAL_CAPACITY = 16;
 /** First arena size; it doubles from here as payloads need. */
 const INITIAL_ARENA_BYTES = 16 * 1024;
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = new DataView(EMPTY.buffer);
 
 function nextPowerOfTwo(n: number, from: number): number {
   let p = from;
@@ -47,6 +48,8 @@ export class PayloadRing {
   #lengths: Uint32Array;
   #mask: number;
   #arena: Uint8Array = EMPTY;
+  /** A DataView of `#arena`, for small copies. */
+  #arenaView: DataView = EMPTY_VIEW;
   /** Where the next payload goes if it fits there: the end of the newest one. */
   #writeAt = 0;
 
@@ -79,32 +82,56 @@ export class PayloadRing {
     return this.head - this.size;
   }
 
-  /** Appends a copy of `payload` as seq `head`, forgetting the oldest one if the ring is at its limit. */
+  /**
+   * Appends a copy of `payload` as seq `head`, forgetting the oldest one if the ring is at its
+   * limit. Each payload is usually its own array (an in-process publish), so a small one is
+   * copied with a byte loop rather than given a DataView (byte-copy.ts).
+   */
   push(payload: Uint8Array): void {
-    this.pushRange(payload, 0, payload.length);
+    const n = payload.length;
+    const at = this.#claim(n);
+    if (at < 0) return;
+    const arena = this.#arena;
+    if (n <= BYTE_LOOP_MAX) {
+      for (let i = 0; i < n; i++) arena[at + i] = payload[i]!;
+    } else {
+      arena.set(payload, at);
+    }
   }
 
-  /** `push` of bytes `start .. end` of `buf`, copied: `buf` may change once this returns. */
+  /**
+   * `push` of bytes `start .. end` of `buf`, copied: `buf` may change once this returns. `buf` is
+   * usually the same array for many calls (one read of the shared read buffer), so small ranges
+   * are copied through its DataView.
+   */
   pushRange(buf: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    const at = this.#claim(n);
+    if (at < 0) return;
+    if (n <= SMALL_COPY_MAX) {
+      copySmall(viewOf(buf), start, this.#arenaView, at, n);
+    } else {
+      this.#arena.set(buf.subarray(start, end), at);
+    }
+  }
+
+  /**
+   * Takes seq `head` for a payload of `n` bytes and returns where in the arena to copy it, or -1
+   * when the ring holds nothing (limit 0), forgetting the oldest payload at the limit.
+   */
+  #claim(n: number): number {
     const seq = this.head;
     if (this.#limit === 0) {
       this.head = seq + 1;
-      return;
+      return -1;
     }
     // Forget the oldest at the limit: its bytes are free space from here on.
     if (this.size === this.#limit) this.size--;
     else if (this.size === this.#starts.length) this.#grow();
-    const n = end - start;
     let at = this.#place(n);
     if (at < 0) {
       this.#pack(n, true);
       at = this.#writeAt;
-    }
-    const arena = this.#arena;
-    if (n <= BYTE_LOOP_MAX) {
-      for (let i = 0; i < n; i++) arena[at + i] = buf[start + i]!;
-    } else {
-      arena.set(buf.subarray(start, end), at);
     }
     const i = seq & this.#mask;
     this.#starts[i] = at;
@@ -112,6 +139,28 @@ export class PayloadRing {
     this.#writeAt = at + n;
     this.size++;
     this.head = seq + 1;
+    return at;
+  }
+
+  /**
+   * The arena the held payloads live in: the payload of `seq` is bytes `startOf(seq) ..
+   * endOf(seq)` of it (the caller checks `oldest <= seq < head`). Valid until the next push or
+   * resize, as `get`'s view is; one object for every seq, so a subscriber taking ranges of it
+   * can reuse what it made for the last one (byte-copy.ts).
+   */
+  get bytes(): Uint8Array {
+    return this.#arena;
+  }
+
+  /** Where the payload of `seq` starts in `bytes`. */
+  startOf(seq: number): number {
+    return this.#starts[seq & this.#mask]!;
+  }
+
+  /** Where the payload of `seq` ends in `bytes`. */
+  endOf(seq: number): number {
+    const i = seq & this.#mask;
+    return this.#starts[i]! + this.#lengths[i]!;
   }
 
   /**
@@ -180,6 +229,7 @@ export class PayloadRing {
       w += len;
     }
     this.#arena = arena;
+    this.#arenaView = size === 0 ? EMPTY_VIEW : new DataView(arena.buffer);
     this.#writeAt = w;
   }
 

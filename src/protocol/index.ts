@@ -23,6 +23,7 @@ export {
   writeFrameHeader,
   writeLagged,
   writeMsgHeader,
+  writeMsgHeaderView,
   writePing,
   writePong,
   writePubAck,

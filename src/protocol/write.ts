@@ -70,6 +70,31 @@ export function writeMsgHeader(
 }
 
 /**
+ * `writeMsgHeader` through a DataView of the target (offsets as the view's), a few wide stores in
+ * place of twenty byte stores: the server writes one per delivery. DataView stores are
+ * big-endian unless told otherwise, as the protocol is (§1.5).
+ */
+export function writeMsgHeaderView(
+  target: DataView,
+  offset: number,
+  sid: number,
+  seq: number,
+  flags: number,
+  deliveryCount: number,
+  payloadLength: number,
+): number {
+  target.setUint32(offset, MSG_HEADER_SIZE - 4 + payloadLength);
+  target.setUint8(offset + 4, Op.MSG);
+  target.setUint32(offset + 5, sid);
+  const lo = seq >>> 0;
+  target.setUint32(offset + 9, (seq - lo) / TWO_32);
+  target.setUint32(offset + 13, lo);
+  target.setUint8(offset + 17, flags);
+  target.setUint16(offset + 18, Math.min(deliveryCount, MAX_DELIVERY_COUNT));
+  return offset + MSG_HEADER_SIZE;
+}
+
+/**
  * PUB header and topic (§3.3): 10 bytes plus the topic; copy the payload right after the
  * returned offset. `topic` must already be valid (encodeTopic).
  */

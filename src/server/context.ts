@@ -40,7 +40,10 @@ export interface ServerContext {
   readonly token: TokenCheck | undefined;
   /** Sent in WELCOME. */
   readonly serverName: string;
-  /** True from the start of a graceful shutdown: publishes get SHUTTING_DOWN. */
+  /**
+   * True from the start of a graceful shutdown: publishes get SHUTTING_DOWN. A data property the
+   * server writes, read by every PUB: as a getter it cost a call per message.
+   */
   readonly draining: boolean;
   /** The connection completed its handshake. */
   connectionEstablished(conn: Connection): void;
@@ -53,3 +56,6 @@ export interface ServerContext {
   /** Reloads the configuration file (the RELOAD admin op, docs/protocol.md §6.8). */
   reloadConfig(trigger: string): Promise<ReloadReport>;
 }
+
+/** `T` with the properties `K` writable: what the owner of a shared object sees of it. */
+export type Writable<T, K extends keyof T> = Omit<T, K> & { -readonly [P in K]: T[P] };

@@ -4,13 +4,22 @@
  * allocated per message.
  */
 import { EvictReason, type Subscription } from '../broker/index.ts';
-import { BYTE_LOOP_MAX } from '../byte-copy.ts';
-import { LAGGED_FRAME_SIZE, MSG_HEADER_SIZE, Op, writeLagged, writeMsgHeader } from '../protocol/index.ts';
+import { BYTE_LOOP_MAX, copySmall, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
+import {
+  LAGGED_FRAME_SIZE,
+  MSG_HEADER_SIZE,
+  Op,
+  writeLagged,
+  writeMsgHeaderView,
+} from '../protocol/index.ts';
 import { SlowConsumerDetail } from './close-reason.ts';
 import type { Connection } from './connection.ts';
 import type { OutboundWriter } from './outbound-writer.ts';
 
-/** Queues MSG: the fixed header written in place, then the payload copied once. */
+/**
+ * Queues MSG: the fixed header written in place, then the payload copied once. The payload is
+ * usually one seen once (a queued message), so it is not given a DataView (see byte-copy.ts).
+ */
 export function writeDelivery(
   w: OutboundWriter,
   sid: number,
@@ -22,36 +31,46 @@ export function writeDelivery(
   const n = payload.length;
   const size = MSG_HEADER_SIZE + n;
   const at = w.reserve(size);
+  const to = writeMsgHeaderView(w.view, at, sid, seq, flags, deliveryCount, n);
   const chunk = w.chunk;
-  writeMsgHeader(chunk, at, sid, seq, flags, deliveryCount, n);
-  chunk.set(payload, at + MSG_HEADER_SIZE);
+  if (n <= BYTE_LOOP_MAX) {
+    for (let i = 0; i < n; i++) chunk[to + i] = payload[i]!;
+  } else {
+    chunk.set(payload, to);
+  }
   w.commit(size);
 }
 
 /**
  * The last payload view made for a range copy. The broker hands one publish to every subscriber in
  * turn, synchronously, so consecutive calls for the same message share one view instead of making
- * one per subscriber (a fanout to N subscribers makes at most one view per publish, as the
- * view-based path did). It holds one reference until the next large delivery replaces it.
+ * one per subscriber (a fanout to N subscribers makes at most one view per publish). It holds one
+ * reference until the next large delivery replaces it. The source array's ArrayBuffer is kept
+ * too, read once per source (one per read): reading `.buffer` per message costs more than the view.
  */
 let lastView: Uint8Array = new Uint8Array(0);
-let lastViewOf: ArrayBufferLike | undefined;
+let lastSource: Uint8Array | undefined;
+let lastSourceBuffer: ArrayBufferLike = lastView.buffer;
+let lastSourceOffset = 0;
 let lastViewStart = -1;
 
 function rangeView(buf: Uint8Array, start: number, n: number): Uint8Array {
-  const offset = buf.byteOffset + start;
-  if (lastViewOf !== buf.buffer || lastViewStart !== offset || lastView.length !== n) {
-    lastView = new Uint8Array(buf.buffer, offset, n);
-    lastViewOf = buf.buffer;
-    lastViewStart = offset;
+  if (buf !== lastSource) {
+    lastSource = buf;
+    lastSourceBuffer = buf.buffer;
+    lastSourceOffset = buf.byteOffset;
+  } else if (lastViewStart === start && lastView.length === n) {
+    return lastView;
   }
+  lastView = new Uint8Array(lastSourceBuffer, lastSourceOffset + start, n);
+  lastViewStart = start;
   return lastView;
 }
 
 /**
- * Queues MSG for bytes `start .. end` of `buf` (the shared read buffer): the header written in
- * place, then the range copied out, with no view object made for payloads up to BYTE_LOOP_MAX and
- * one shared view per message above it.
+ * Queues MSG for bytes `start .. end` of `buf` (the shared read buffer, a fanout ring's arena):
+ * the header written in place, then the range copied out, through DataViews for payloads up to
+ * SMALL_COPY_MAX and with one shared view per message above it.
  */
 export function writeDeliveryRange(
   w: OutboundWriter,
@@ -66,13 +85,11 @@ export function writeDeliveryRange(
   const n = end - start;
   const size = MSG_HEADER_SIZE + n;
   const at = w.reserve(size);
-  const chunk = w.chunk;
-  writeMsgHeader(chunk, at, sid, seq, flags, deliveryCount, n);
-  const to = at + MSG_HEADER_SIZE;
-  if (n <= BYTE_LOOP_MAX) {
-    for (let i = 0; i < n; i++) chunk[to + i] = buf[start + i]!;
+  const to = writeMsgHeaderView(w.view, at, sid, seq, flags, deliveryCount, n);
+  if (n <= SMALL_COPY_MAX) {
+    copySmall(viewOf(buf), start, w.view, to, n);
   } else {
-    chunk.set(rangeView(buf, start, n), to);
+    w.chunk.set(rangeView(buf, start, n), to);
   }
   w.commit(size);
 }

@@ -35,6 +35,7 @@ export interface WriterOwner {
 }
 
 const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 /**
  * Queued bytes at which a batch is written without waiting for `batch_size` frames (or a quarter
@@ -52,6 +53,8 @@ export const FLUSH_BYTES = 1024 * 1024;
 export class OutboundWriter implements Flushable {
   /** The chunk being filled; valid from `reserve` until the matching `commit`. */
   chunk: Buffer = EMPTY;
+  /** A DataView of `chunk` (offsets as in `chunk`), for writing headers and small payloads. */
+  view: DataView = EMPTY_VIEW;
   #used = 0;
   /** Filled chunks of this batch before `chunk`, and how much of each is used. */
   #parts: Buffer[] = [];
@@ -134,6 +137,7 @@ export class OutboundWriter implements Flushable {
       // connection): drop it and give the chunk back.
       this.#pool.release(this.chunk);
       this.chunk = EMPTY;
+      this.view = EMPTY_VIEW;
       this.#used = 0;
       return;
     }
@@ -226,6 +230,7 @@ export class OutboundWriter implements Flushable {
     this.#parts = [];
     this.#partLens.length = 0;
     this.chunk = EMPTY;
+    this.view = EMPTY_VIEW;
     this.#used = 0;
     this.#bytes = 0;
     this.#frames = 0;
@@ -239,7 +244,9 @@ export class OutboundWriter implements Flushable {
     } else if (this.chunk.length > 0) {
       this.#pool.release(this.chunk);
     }
-    this.chunk = this.#pool.take(size, first);
+    const chunk = this.#pool.take(size, first);
+    this.chunk = chunk;
+    this.view = new DataView(chunk.buffer, chunk.byteOffset, chunk.length);
     this.#used = 0;
   }
 

@@ -21,7 +21,7 @@ import {
   remoteOf,
   type Transport,
 } from './connection-info.ts';
-import type { ConnectionLimits, ServerContext } from './context.ts';
+import type { ConnectionLimits, ServerContext, Writable } from './context.ts';
 import { undrained, waitUntil } from './drain.ts';
 import { FlushScheduler } from './flush-scheduler.ts';
 import { closeLevel, createLogger, type Logger } from './logger.ts';
@@ -81,7 +81,6 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   readonly #load: LoadOptions | undefined;
   /** The reload running now, if any: reloads run one at a time, in the order asked. */
   #reloading: Promise<unknown> = Promise.resolve();
-  #token: TokenCheck | undefined;
   readonly #registry = new ConnectionRegistry();
   /** ERR frames sent, by code: read by the metrics layer at scrape time. */
   readonly #errorsSent = new Map<ErrorCode, number>();
@@ -89,14 +88,14 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
   readonly startedAt = new Date();
   readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
-  readonly #ctx: ServerContext;
+  /** Its `token` and `draining` are written here; connections only read them. */
+  readonly #ctx: Writable<ServerContext, 'token' | 'draining'>;
   readonly #sweeper: Sweeper;
   readonly #unixServer: Server;
   readonly #tcpServer: Server;
   #addresses: ServerAddresses | undefined;
   #unixBound: UnixListenResult | undefined;
   #nextId = 0;
-  #draining = false;
   #closed = false;
   #shutdown: Promise<void> | undefined;
   #socketsGone: (() => void)[] = [];
@@ -125,21 +124,15 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
         maxPendingBytes: s.max_pending_bytes,
       },
     };
-    const server = this;
-    this.#token = s.auth_token === undefined ? undefined : new TokenCheck(s.auth_token);
     this.#ctx = {
       broker: this.broker,
       limits,
       logger: this.#logger,
       pool: new ChunkPool(),
       scheduler: new FlushScheduler(p.flush_interval_ms),
-      get token() {
-        return server.#token;
-      },
+      token: s.auth_token === undefined ? undefined : new TokenCheck(s.auth_token),
       serverName: SERVER_NAME,
-      get draining() {
-        return server.#draining;
-      },
+      draining: false,
       errorSent: (code) => this.#errorsSent.set(code, (this.#errorsSent.get(code) ?? 0) + 1),
       connectionEstablished: (c) => this.#established(c),
       connectionClosing: (c) => this.#registry.remove(c),
@@ -180,7 +173,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
 
   /** True from the start of `shutdown()` (or `close()`). */
   get draining(): boolean {
-    return this.#draining;
+    return this.#ctx.draining;
   }
 
   /** Creates the configured topics, opens both listeners and starts the sweep. */
@@ -230,7 +223,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       request: next,
       load: this.#load,
       trigger,
-      draining: () => this.#draining,
+      draining: () => this.#ctx.draining,
       live: this.#live,
     });
     this.#config = config;
@@ -249,7 +242,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       logger: this.#logger,
       connectionCount: () => this.#registry.count,
       setToken: (token) => {
-        this.#token = token === undefined ? undefined : new TokenCheck(token);
+        this.#ctx.token = token === undefined ? undefined : new TokenCheck(token);
       },
     };
   }
@@ -266,7 +259,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
 
   /** Immediate close: listeners and every connection are closed at once, nothing is drained. */
   async close(): Promise<void> {
-    this.#draining = true;
+    this.#ctx.draining = true;
     if (!this.#closed) {
       this.#closed = true;
       this.#sweeper.stop();
@@ -278,7 +271,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
 
   async #drain(): Promise<void> {
     if (this.#closed) return;
-    this.#draining = true;
+    this.#ctx.draining = true;
     this.#logger.info({ connections: this.#registry.count }, 'shutting down: draining');
     this.emit('draining');
     this.#unixServer.close();
@@ -323,7 +316,7 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     const id = ++this.#nextId;
     const max = this.config.server.max_connections;
     let refusal: ['MAX_CONNECTIONS' | 'SHUTTING_DOWN', string] | undefined;
-    if (this.#draining) refusal = ['SHUTTING_DOWN', 'the server is shutting down'];
+    if (this.#ctx.draining) refusal = ['SHUTTING_DOWN', 'the server is shutting down'];
     else if (this.#registry.count >= max) {
       refusal = ['MAX_CONNECTIONS', `the server is at max_connections (${max})`];
     }

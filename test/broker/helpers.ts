@@ -75,6 +75,13 @@ export class Recorder implements Subscriber {
 }
 
 /** `[from, from+1, ..., to]`. */
+/** A payload of `size` bytes whose content names its seq, so a misplaced or shifted copy shows. */
+export function sizedPayload(seq: number, size: number): Uint8Array {
+  const p = new Uint8Array(size);
+  for (let i = 0; i < size; i++) p[i] = (seq * 31 + i) & 0xff;
+  return p;
+}
+
 export function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let i = from; i <= to; i++) out.push(i);

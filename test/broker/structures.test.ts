@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { InFlightTable } from '../../src/broker/in-flight.ts';
 import { MessageFifo } from '../../src/broker/message-fifo.ts';
 import { PayloadRing } from '../../src/broker/ring.ts';
+import { sizedPayload } from './helpers.ts';
 
 const payloadOf = (seq: number) => new Uint8Array([seq & 0xff, (seq >> 8) & 0xff]);
 
@@ -12,13 +13,6 @@ const payloadOf = (seq: number) => new Uint8Array([seq & 0xff, (seq >> 8) & 0xff
 function assertSameBytes(got: Uint8Array, want: Uint8Array | undefined): void {
   assert.ok(want !== undefined);
   assert.deepEqual(Buffer.from(got), Buffer.from(want));
-}
-
-/** A payload of `size` bytes whose content names its seq, so a misplaced copy shows. */
-function sizedPayload(seq: number, size: number): Uint8Array {
-  const p = new Uint8Array(size);
-  for (let i = 0; i < size; i++) p[i] = (seq * 31 + i) & 0xff;
-  return p;
 }
 
 describe('PayloadRing', () => {
@@ -96,7 +90,17 @@ describe('PayloadRing', () => {
           for (const op of ops) {
             if ('push' in op) {
               const p = sizedPayload(seq++, op.push);
-              ring.push(p);
+              if (seq % 2 === 0) {
+                ring.push(p);
+              } else {
+                // As a read buffer holds it: a range of an array that itself starts inside its
+                // ArrayBuffer, scribbled over once pushed.
+                const host = new Uint8Array(p.length + 9);
+                host.set(p, 6);
+                const window = host.subarray(2);
+                ring.pushRange(window, 4, 4 + p.length);
+                host.fill(0xee);
+              }
               if (limit > 0) model.push(p);
               if (model.length > limit) model.shift();
             } else {
@@ -106,7 +110,11 @@ describe('PayloadRing', () => {
             }
             assert.equal(ring.size, model.length);
             assert.equal(ring.head, seq);
-            for (const [i, p] of model.entries()) assertSameBytes(ring.get(seq - model.length + i), p);
+            for (const [i, p] of model.entries()) {
+              const held = seq - model.length + i;
+              assertSameBytes(ring.get(held), p);
+              assertSameBytes(ring.bytes.subarray(ring.startOf(held), ring.endOf(held)), p);
+            }
           }
         },
       ),

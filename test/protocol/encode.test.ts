@@ -35,6 +35,7 @@ import {
   writeAck,
   writeLagged,
   writeMsgHeader,
+  writeMsgHeaderView,
   writePing,
   writePong,
   writePubAck,
@@ -163,6 +164,26 @@ describe('hot-path writers write what the encoders do, at any offset', () => {
     assert.equal(o, at + MSG_HEADER_SIZE);
     payload.copy(target, o);
     assert.deepEqual(target.subarray(at), expected);
+  });
+
+  test('writeMsgHeaderView writes the bytes writeMsgHeader writes, through a DataView', () => {
+    const cases: ReadonlyArray<readonly [number, number, number, number, number]> = [
+      // sid, seq, flags, delivery count, payload length
+      [1, 1, 0, 1, 0],
+      [9, 2 ** 40 + 5, 1, 3, 7],
+      [0xffff_ffff, 2 ** 53 - 1, 1, 65_535, 1024],
+      [77, 2 ** 32, 0, 70_000, 16],
+      [5, 2 ** 32 - 1, 0, 2, 64 * 1024 * 1024],
+    ];
+    for (const [sid, seq, flags, count, length] of cases) {
+      const expected = Buffer.alloc(at + MSG_HEADER_SIZE + 2, 0xee);
+      writeMsgHeader(expected, at, sid, seq, flags, count, length);
+      const host = Buffer.alloc(at + MSG_HEADER_SIZE + 2 + 3, 0xee);
+      // A view starting inside its buffer, as a writer's chunk may.
+      const view = new DataView(host.buffer, host.byteOffset + 3, host.length - 3);
+      assert.equal(writeMsgHeaderView(view, at, sid, seq, flags, count, length), at + MSG_HEADER_SIZE);
+      assert.deepEqual(host.subarray(3), expected, `sid ${sid} seq ${seq} count ${count}`);
+    }
   });
 
   test('writePubHeader plus a copied payload is encodePub', () => {

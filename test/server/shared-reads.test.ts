@@ -21,7 +21,7 @@ import {
 import { startTestServer } from './helpers/test-server.ts';
 
 /** Sizes around the copy paths' thresholds, up to more than one read (64 KiB). */
-const SIZES = [100, 0, 1, 31, 32, 33, 64, 65, 1000, 4095, 4096, 20_000, 65_536, 70_000];
+const SIZES = [100, 0, 1, 31, 32, 33, 64, 65, 127, 128, 129, 1000, 4095, 4096, 20_000, 65_536, 70_000];
 
 /** The payload of the k-th message: its size and every byte follow from k. */
 function payloadOf(k: number): Buffer {
@@ -104,10 +104,12 @@ describe('shared read buffer', () => {
     server.close();
   });
 
-  test('fanout: live and catch-up deliveries carry the exact bytes published', async () => {
+  test('fanout: live and catch-up deliveries carry the exact bytes published', async (t) => {
     const h = await startTestServer({
       topics: [{ name: 'wide', routing: 'Fanout', buffer_size: 1000, ...TOPIC_LIMITS }],
     });
+    // Stopped even when an assertion fails, so a failure cannot leave the file hanging.
+    t.after(() => h.stop());
     const live = await h.client('live');
     live.send(encodeSub(1, 'wide', StartKind.New, 0));
     assert.equal((await live.next()).op, 'SUB_ACK');
@@ -120,15 +122,16 @@ describe('shared read buffer', () => {
     late.send(encodeSub(1, 'wide', StartKind.FromSeq, 1));
     assert.equal((await late.next()).op, 'SUB_ACK');
     assertPayloads(await late.take(count), 0, 'catch-up from the ring');
-    await h.stop();
   });
 
-  test('queue: messages that waited in the line, then were redelivered, carry the exact bytes published', async () => {
+  test('queue: messages that waited in the line, then were redelivered, carry the exact bytes published', async (t) => {
     const h = await startTestServer({
       topics: [
         { name: 'work', routing: 'Queue', ack: 'manual', prefetch: 1000, buffer_size: 1000, ...TOPIC_LIMITS },
       ],
     });
+    // Stopped even when an assertion fails, so a failure cannot leave the file hanging.
+    t.after(() => h.stop());
     const pub = await h.client('pub');
     const count = 200;
     pub.send(burst('work', count));
@@ -150,16 +153,17 @@ describe('shared read buffer', () => {
         second.send(encodeAck(1, f.seq));
       }
     }
-    await h.stop();
   });
 
-  test('overflow "block": PUBs held while the line is full carry the exact bytes published', async () => {
+  test('overflow "block": PUBs held while the line is full carry the exact bytes published', async (t) => {
     const h = await startTestServer({
       topics: [
         { name: 'line', routing: 'Queue', overflow: 'block', buffer_size: 4, ...TOPIC_LIMITS },
         { name: 'noise', routing: 'Fanout', ...TOPIC_LIMITS },
       ],
     });
+    // Stopped even when an assertion fails, so a failure cannot leave the file hanging.
+    t.after(() => h.stop());
     const pub = await h.client('pub');
     const count = 60;
     pub.send(burst('line', count));
@@ -173,7 +177,6 @@ describe('shared read buffer', () => {
     assert.equal((await consumer.next()).op, 'SUB_ACK');
     assertPayloads(await consumer.take(count), 0, 'held and replayed PUBs');
     assert.equal((await pub.next()).op, 'PUBACK');
-    await h.stop();
   });
 
   test('the decoder copies input it holds while paused: the pushed buffer may be reused at once', () => {

@@ -1,0 +1,67 @@
+/** The small-copy helpers the ring and the connections copy payloads with. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { copySmall, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
+import { sizedPayload } from './helpers.ts';
+
+describe('copySmall', () => {
+  test('copies every length up to past SMALL_COPY_MAX, at any offsets, and nothing around it', () => {
+    for (let n = 0; n <= SMALL_COPY_MAX + 9; n++) {
+      for (const [from, to] of [
+        [0, 0],
+        [1, 3],
+        [7, 2],
+        [5, 13],
+      ] as const) {
+        const source = sizedPayload(n, from + n + 4);
+        const target = new Uint8Array(to + n + 4).fill(0xee);
+        copySmall(new DataView(source.buffer), from, new DataView(target.buffer), to, n);
+        assert.deepEqual(target.subarray(to, to + n), source.subarray(from, from + n), `n ${n}`);
+        assert.ok(
+          target.subarray(0, to).every((b) => b === 0xee),
+          `n ${n}: nothing before`,
+        );
+        assert.ok(
+          target.subarray(to + n).every((b) => b === 0xee),
+          `n ${n}: nothing after`,
+        );
+      }
+    }
+  });
+});
+
+describe('viewOf', () => {
+  test('views exactly the array, wherever it starts in its ArrayBuffer', () => {
+    const host = sizedPayload(1, 64);
+    const window = host.subarray(10, 30);
+    const view = viewOf(window);
+    assert.equal(view.byteLength, 20);
+    assert.equal(view.getUint8(0), host[10]);
+    assert.equal(view.getUint8(19), host[29]);
+  });
+
+  test('gives the same view back for each of the last two arrays, and a fresh one for a third', () => {
+    const a = sizedPayload(1, 8);
+    const b = sizedPayload(2, 8);
+    const c = sizedPayload(3, 8);
+    const va = viewOf(a);
+    const vb = viewOf(b);
+    assert.equal(viewOf(a), va);
+    assert.equal(viewOf(b), vb);
+    const vc = viewOf(c);
+    assert.notEqual(vc, va);
+    assert.equal(vc.getUint8(0), c[0]);
+    // b and c are now the last two: a gets a new view, of a's bytes.
+    assert.equal(viewOf(b), vb);
+    const va2 = viewOf(a);
+    assert.notEqual(va2, va);
+    assert.equal(va2.getUint8(1), a[1]);
+  });
+
+  test('a view follows later writes to its array (it holds no copy)', () => {
+    const a = sizedPayload(4, 8);
+    const view = viewOf(a);
+    a[3] = 0x5a;
+    assert.equal(view.getUint8(3), 0x5a);
+  });
+});
