@@ -23,6 +23,8 @@ export interface BodyContext {
   fail(code: ErrorCode, message: string, refOp: number, ref: number): void;
   /** HELLO or WELCOME was decoded: the handshake is done. */
   handshakeComplete(): void;
+  /** Check PUB topic bytes here (DecoderOptions.checkPubTopicBytes); false leaves them to the handler. */
+  readonly checkPubTopicBytes: boolean;
 }
 
 const TWO_32 = 0x1_0000_0000;
@@ -66,31 +68,34 @@ function sidZero(ctx: BodyContext, op: number, frame: string): false {
 
 /**
  * Checks topic_len against 1..128 and the `room` the frame leaves for the topic (all of it when
- * `exact`, else at most that), then the topic bytes (§3.14). True when the handler may be called.
+ * `exact`, else at most that). True when the topic's bytes lie where the frame says.
  */
-function topicOk(
+function topicFits(
   ctx: BodyContext,
   op: number,
   ref: number,
   frame: string,
-  b: Buffer,
-  start: number,
   len: number,
   room: number,
   exact: boolean,
 ): boolean {
   if (len === 0 || len > MAX_TOPIC_LENGTH) {
-    malformed(ctx, op, ref, `${frame} topic_len ${len} is outside 1..${MAX_TOPIC_LENGTH}`);
-    return false;
+    return malformed(ctx, op, ref, `${frame} topic_len ${len} is outside 1..${MAX_TOPIC_LENGTH}`);
   }
-  if (len > room) {
-    malformed(ctx, op, ref, `${frame} topic_len ${len} runs past the end of the frame`);
-    return false;
-  }
-  if (exact && len < room) {
-    malformed(ctx, op, ref, `${frame} has ${room - len} bytes after the topic`);
-    return false;
-  }
+  if (len > room) return malformed(ctx, op, ref, `${frame} topic_len ${len} runs past the end of the frame`);
+  if (exact && len < room) return malformed(ctx, op, ref, `${frame} has ${room - len} bytes after the topic`);
+  return true;
+}
+
+/** Checks the topic bytes (§3.14). True when the handler may be called. */
+function topicBytesOk(
+  ctx: BodyContext,
+  op: number,
+  ref: number,
+  b: Buffer,
+  start: number,
+  len: number,
+): boolean {
   const problem = topicBytesProblem(b, start, len);
   if (problem === undefined) return true;
   // §3.14: a bad name is answered but does not end the connection.
@@ -113,7 +118,8 @@ export function parseBody(
       const confirmId = u32(b, s);
       const topicLen = b[s + 4]!;
       const payloadStart = s + 5 + topicLen;
-      if (!topicOk(ctx, op, confirmId, 'PUB', b, s + 5, topicLen, e - s - 5, false)) return false;
+      if (!topicFits(ctx, op, confirmId, 'PUB', topicLen, e - s - 5, false)) return false;
+      if (ctx.checkPubTopicBytes && !topicBytesOk(ctx, op, confirmId, b, s + 5, topicLen)) return false;
       h.onPub(confirmId, b, s + 5, topicLen, payloadStart, e);
       return true;
     }
@@ -217,7 +223,8 @@ function sub(ctx: BodyContext, h: FrameHandler, b: Buffer, s: number, e: number)
   if (value === UNSAFE) return unsafe(ctx, Op.SUB, sid, 'SUB', 'start_value');
   if (kind === 0 && value !== 0)
     return malformed(ctx, Op.SUB, sid, 'SUB start_value must be 0 when start_kind is 0');
-  if (!topicOk(ctx, Op.SUB, sid, 'SUB', b, s + 14, topicLen, e - s - 14, true)) return false;
+  if (!topicFits(ctx, Op.SUB, sid, 'SUB', topicLen, e - s - 14, true)) return false;
+  if (!topicBytesOk(ctx, Op.SUB, sid, b, s + 14, topicLen)) return false;
   h.onSub(sid, kind as StartKind, value, b, s + 14, topicLen);
   return true;
 }

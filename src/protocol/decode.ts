@@ -35,6 +35,13 @@ export interface DecoderOptions {
    * WELCOME. False decodes frames out of context, for tools and tests.
    */
   readonly enforceHandshake?: boolean;
+  /**
+   * Check the topic bytes of each PUB against §3.14 (default true). False hands PUBs on with
+   * only their topic_len checked, for a handler that checks the bytes itself when they are new to
+   * it (the server: a topic its per-connection cache already holds is known to be valid, so the
+   * check per message is saved). Such a handler answers a bad name with INVALID_TOPIC.
+   */
+  readonly checkPubTopicBytes?: boolean;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -79,11 +86,8 @@ export class FrameDecoder {
   #running = false;
   /** Input pushed while paused (or from inside a handler), decoded in order later. */
   readonly #held: Buffer[] = [];
-  /** What the body parsers may do to the decoder; made once, so no closure per frame. */
-  readonly #context: BodyContext = {
-    fail: (code, message, refOp, ref) => this.#fail(code, message, refOp, ref),
-    handshakeComplete: () => this.#handshakeComplete(),
-  };
+  /** What the body parsers may do to and know of the decoder; made once, so no closure per frame. */
+  readonly #context: BodyContext;
 
   constructor(handler: ServerFrameHandler, options: DecoderOptions & { readonly side: 'server' });
   constructor(handler: ClientFrameHandler, options: DecoderOptions & { readonly side: 'client' });
@@ -95,6 +99,11 @@ export class FrameDecoder {
     this.#enforceHandshake = options.enforceHandshake ?? true;
     this.#maxFrameSize = checkMaxFrameSize(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.#allowed = this.#enforceHandshake ? ALLOWED[this.#side].before : ALLOWED[this.#side].any;
+    this.#context = {
+      fail: (code, message, refOp, ref) => this.#fail(code, message, refOp, ref),
+      handshakeComplete: () => this.#handshakeComplete(),
+      checkPubTopicBytes: options.checkPubTopicBytes ?? true,
+    };
   }
 
   /** Largest frame `length` accepted; a change applies from the next frame header on. */

@@ -48,8 +48,9 @@ export interface ServerFrameHandler extends FrameHandlerBase {
   /** HELLO (§3.1): the version is always PROTOCOL_VERSION (others are UNSUPPORTED_VERSION). */
   onHello(version: number, name: string, token: Buffer): void;
   /**
-   * PUB (§3.3). The topic (valid by §3.14) is `buf[topicStart, topicStart + topicLen)`, the
-   * payload `buf[payloadStart, payloadEnd)`. `confirmId` 0 means no confirm was asked for.
+   * PUB (§3.3). The topic is `buf[topicStart, topicStart + topicLen)`, valid by §3.14 unless the
+   * decoder was made with `checkPubTopicBytes: false`; the payload is `buf[payloadStart,
+   * payloadEnd)`. `confirmId` 0 means no confirm was asked for.
    */
   onPub(
     confirmId: number,

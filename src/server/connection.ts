@@ -80,7 +80,12 @@ export class Connection implements ServerFrameHandler, Subscriber, WriterOwner, 
     this.ctx = ctx;
     this.topics = new TopicCache(ctx.broker);
     this.writer = new OutboundWriter(socket, ctx.pool, ctx.scheduler, ctx.limits.writer, this);
-    this.#decoder = new FrameDecoder(this, { side: 'server', maxFrameSize: ctx.limits.maxFrameSize });
+    // PUB topic bytes are checked by handlePub, only for topics new to this connection.
+    this.#decoder = new FrameDecoder(this, {
+      side: 'server',
+      maxFrameSize: ctx.limits.maxFrameSize,
+      checkPubTopicBytes: false,
+    });
     this.reads = new ReadFlow(this, socket, this.#decoder);
     // We batch writes ourselves: Nagle would only add latency.
     if (transport === 'tcp') socket.setNoDelay(true);

@@ -14,6 +14,7 @@ import {
   FrameCollector,
   FrameDecoder,
   REASSEMBLY_INITIAL_SIZE,
+  writePubHeader,
 } from '../../src/protocol/index.ts';
 import { assertChunkInvariant, feed, hex, summary } from './helpers.ts';
 
@@ -149,6 +150,48 @@ describe('FrameDecoder over chunk boundaries (§1.7)', () => {
       assert.throws(() => new FrameDecoder(new FrameCollector(), { side: 'server', maxFrameSize: bad }), {
         code: 'INVALID_ARGUMENT',
       });
+    }
+  });
+});
+
+describe('FrameDecoder checkPubTopicBytes', () => {
+  /** A PUB to `topic` written by hand: the encoder refuses bad names. */
+  function rawPub(topic: string): Buffer {
+    const t = Buffer.from(topic, 'latin1');
+    const pub = Buffer.alloc(10 + t.length + 2);
+    writePubHeader(pub, 0, 7, t, 2);
+    return pub;
+  }
+  /** A SUB to the bad name '.a': its bytes patched into a SUB to 'xa'. */
+  function badSub(): Buffer {
+    const sub = encodeSub(3, 'xa');
+    sub[sub.length - 2] = 0x2e;
+    return sub;
+  }
+  const codes = (c: FrameCollector) => c.errors.map((e) => e.code);
+
+  for (const topic of ['a..b', '.a', 'a*', 'caf\xe9']) {
+    test(`PUB to "${topic}": INVALID_TOPIC by default, handed on when the handler checks it itself`, () => {
+      const checked = new FrameCollector();
+      new FrameDecoder(checked, { side: 'server', enforceHandshake: false }).push(rawPub(topic));
+      assert.deepEqual(codes(checked), ['INVALID_TOPIC']);
+      assert.equal(checked.frames.length, 0);
+
+      const unchecked = new FrameCollector();
+      const options = { side: 'server', enforceHandshake: false, checkPubTopicBytes: false } as const;
+      new FrameDecoder(unchecked, options).push(rawPub(topic));
+      assert.deepEqual(codes(unchecked), []);
+      const [pub] = unchecked.frames;
+      assert.ok(pub?.op === 'PUB');
+      assert.equal(pub.topic, topic);
+    });
+  }
+
+  test('SUB topics are checked either way: only PUB topics are left to the handler', () => {
+    for (const checkPubTopicBytes of [true, false]) {
+      const c = new FrameCollector();
+      new FrameDecoder(c, { side: 'server', enforceHandshake: false, checkPubTopicBytes }).push(badSub());
+      assert.deepEqual(codes(c), ['INVALID_TOPIC'], `checkPubTopicBytes ${checkPubTopicBytes}`);
     }
   });
 });

@@ -112,4 +112,37 @@ describe('subscriptions', () => {
     assert.deepEqual(errFields(await c.next()), { code: 'INVALID_TOPIC', refOp: Op.PUB, ref: 10 });
     assert.deepEqual(await c.next(), { op: 'PONG' });
   });
+
+  // The server checks PUB topic bytes only for names its per-connection cache does not hold, so
+  // bad names come after a good one is cached, some sharing its bytes.
+  const PUB_TOPICS: ReadonlyArray<readonly [string, string]> = [
+    ['plain', 'PUBACK'],
+    ['plain.', 'INVALID_TOPIC'],
+    ['.plain', 'INVALID_TOPIC'],
+    ['plai*', 'INVALID_TOPIC'],
+    ['pl\x80in', 'INVALID_TOPIC'],
+    ['plain', 'PUBACK'],
+    ['plai', 'TOPIC_NOT_FOUND'],
+    ['plain.x', 'TOPIC_NOT_FOUND'],
+    ['a..b', 'INVALID_TOPIC'],
+    ['hist', 'PUBACK'],
+    // Same lengths as cached names, differing in the word-compared part or in the tail byte.
+    ['hisT', 'TOPIC_NOT_FOUND'],
+    ['plaim', 'TOPIC_NOT_FOUND'],
+    ['qlain', 'TOPIC_NOT_FOUND'],
+    ['hist', 'PUBACK'],
+  ];
+
+  test('PUB topics after a cached one: each answered by what its bytes are', async () => {
+    const c = await h.client('cached-topics');
+    c.send(...PUB_TOPICS.map(([topic], i) => rawPub(topic, i + 1)));
+    for (const [i, [topic, answer]] of PUB_TOPICS.entries()) {
+      const frame = await c.next();
+      if (answer === 'PUBACK') {
+        assert.equal(frame.op, 'PUBACK', topic);
+      } else {
+        assert.deepEqual(errFields(frame), { code: answer, refOp: Op.PUB, ref: i + 1 }, topic);
+      }
+    }
+  });
 });

@@ -1,12 +1,17 @@
 /**
  * PUB (docs/protocol.md §3.3): the hot path. Topic bytes resolve through the connection's cache,
  * the payload goes to the broker as a range of the shared read buffer (no view object, no
- * string; the broker copies only what it keeps), and a confirmed publish gets PUBACK written in place. Failures answer ERR with ref = confirm id and
- * leave the connection open, also for unconfirmed publishes, so the publisher learns of them.
+ * string; the broker copies only what it keeps), and a confirmed publish gets PUBACK written in
+ * place. Failures answer ERR with ref = confirm id and leave the connection open, also for
+ * unconfirmed publishes, so the publisher learns of them.
+ *
+ * The decoder leaves the topic bytes unchecked (DecoderOptions.checkPubTopicBytes): a topic found
+ * through the cache or the broker exists, so its name is valid; only a topic found nowhere is
+ * checked, to answer INVALID_TOPIC rather than TOPIC_NOT_FOUND.
  */
 import { OverflowPolicy } from '../../broker/index.ts';
 import { MyceliumError } from '../../errors.ts';
-import { Op, PUBACK_FRAME_SIZE, writePubAck } from '../../protocol/index.ts';
+import { Op, PUBACK_FRAME_SIZE, topicBytesProblem, writePubAck } from '../../protocol/index.ts';
 import type { Connection } from '../connection.ts';
 
 export function handlePub(
@@ -61,7 +66,13 @@ export function handlePub(
   if (behind) c.stallFor(behind);
 }
 
+/** No topic has these bytes for a name: say whether the name is invalid (§3.14) or unknown. */
 function notFound(c: Connection, confirmId: number, buf: Buffer, topicStart: number, topicLen: number): void {
+  const problem = topicBytesProblem(buf, topicStart, topicLen);
+  if (problem !== undefined) {
+    c.reply('INVALID_TOPIC', Op.PUB, confirmId, problem);
+    return;
+  }
   const name = buf.toString('latin1', topicStart, topicStart + topicLen);
   c.reply('TOPIC_NOT_FOUND', Op.PUB, confirmId, `no topic named "${name}"`);
 }
