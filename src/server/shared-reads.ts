@@ -20,8 +20,14 @@
  */
 import { createServer, type Server, Socket, type SocketConstructorOpts } from 'node:net';
 
-/** Bytes one read takes at most: Node's own read size. */
-export const SHARED_READ_BYTES = 64 * 1024;
+/**
+ * Bytes one read takes at most. Four times Node's own 64 KiB: a busy publisher's socket usually
+ * holds more than 64 KiB, and taking it in fewer reads means fewer syscalls and wakeups on both
+ * sides. Measured with 1 KiB messages over the Unix socket, 1 -> 1 went 1.06-1.10 -> 1.40-1.48 M
+ * msg/s and 1 -> 4 fanout 2.3-2.4 -> 2.9-3.1 M deliveries/s; 1 MiB did no better. There is one
+ * buffer for the whole server, so the size costs nothing per connection.
+ */
+export const SHARED_READ_BYTES = 256 * 1024;
 
 /** What a connection does with the bytes of one read; they are valid only during the call. */
 export type ReadHandler = (chunk: Buffer) => void;

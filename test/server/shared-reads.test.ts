@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
 import { describe, test } from 'node:test';
-import { adoptAccepted, onReads, sharedReads } from '../../src/server/shared-reads.ts';
+import { adoptAccepted, onReads, SHARED_READ_BYTES, sharedReads } from '../../src/server/shared-reads.ts';
 import {
   encodeAck,
   encodePub,
@@ -20,8 +20,10 @@ import {
 } from '../../src/protocol/index.ts';
 import { startTestServer } from './helpers/test-server.ts';
 
-/** Sizes around the copy paths' thresholds, up to more than one read (64 KiB). */
-const SIZES = [100, 0, 1, 31, 32, 33, 64, 65, 127, 128, 129, 1000, 4095, 4096, 20_000, 65_536, 70_000];
+/** Sizes around the copy paths' thresholds, up to more than one read (SHARED_READ_BYTES). */
+const SIZES = [
+  100, 0, 1, 31, 32, 33, 64, 65, 127, 128, 129, 1000, 4095, 4096, 20_000, 65_536, 70_000, 300_000,
+];
 
 /** The payload of the k-th message: its size and every byte follow from k. */
 function payloadOf(k: number): Buffer {
@@ -45,7 +47,7 @@ function assertPayloads(frames: Frame[], first: number, what: string): void {
   });
 }
 
-const TOPIC_LIMITS = { max_message_size: 100_000 };
+const TOPIC_LIMITS = { max_message_size: 400_000 };
 
 describe('shared read buffer', () => {
   test('an accepted socket reads through the shared buffer on this Node, with pause, resume and FIN', async () => {
@@ -105,6 +107,7 @@ describe('shared read buffer', () => {
   });
 
   test('fanout: live and catch-up deliveries carry the exact bytes published', async (t) => {
+    assert.ok(Math.max(...SIZES) > SHARED_READ_BYTES, 'some payloads span more than one read');
     const h = await startTestServer({
       topics: [{ name: 'wide', routing: 'Fanout', buffer_size: 1000, ...TOPIC_LIMITS }],
     });
