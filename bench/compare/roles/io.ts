@@ -22,11 +22,39 @@ export function onCommand(handler: (command: ParentCommand) => void): void {
   process.on('disconnect', () => process.exit(0));
 }
 
+/**
+ * Every socket of a load generator reads into this one buffer (`net.connect`'s `onread`), so
+ * reading allocates nothing. With a fresh buffer per read, a subscriber process taking 1-2 GB/s
+ * spent much of its CPU in its own GC, and how much varied from run to run (twice as much in some
+ * runs as in others), which capped the TCP rows of every broker alike. The wire readers copy the
+ * little they keep across reads (wire/types.ts).
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
+const readers = new WeakMap<Socket, { read: (chunk: Buffer) => void }>();
+
+/** Sends a socket's reads to `handler` (valid only during the call: the buffer is reused). */
+export function onReads(socket: Socket, handler: (chunk: Buffer) => void): void {
+  const slot = readers.get(socket);
+  if (slot === undefined) socket.on('data', handler);
+  else slot.read = handler;
+}
+
 /** Opens a socket to `endpoint` (Nagle off on TCP: the load generators batch their own writes). */
 export function openSocket(endpoint: Endpoint): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const slot = { read: (_chunk: Buffer): void => {} };
+    const onread = {
+      buffer: READ_BUFFER,
+      callback: (n: number): boolean => {
+        slot.read(READ_BUFFER.subarray(0, n));
+        return true; // false would pause the socket
+      },
+    };
     const socket =
-      endpoint.kind === 'tcp' ? connect(endpoint.port, endpoint.host) : connect({ path: endpoint.path });
+      endpoint.kind === 'tcp'
+        ? connect({ port: endpoint.port, host: endpoint.host, onread })
+        : connect({ path: endpoint.path, onread });
+    readers.set(socket, slot);
     socket.once('connect', () => {
       socket.off('error', reject);
       if (endpoint.kind === 'tcp') socket.setNoDelay(true);
@@ -76,7 +104,7 @@ export class RawConn implements WireHandler {
   constructor(socket: Socket, wire: Wire, capture: boolean) {
     this.socket = socket;
     this.reader = wire.createReader(this, capture);
-    socket.on('data', (chunk: Buffer) => {
+    onReads(socket, (chunk: Buffer) => {
       const before = this.reader.messages;
       this.reader.push(chunk);
       if (this.reader.messages !== before) {

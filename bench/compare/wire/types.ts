@@ -1,7 +1,9 @@
 /**
  * The raw-protocol seam: for each system, the bytes a load generator writes (pre-encoded once,
  * then written in chunks) and a tiny incremental reader that counts delivered messages without
- * decoding them. Readers are push-driven (any chunk boundary) and allocate nothing per message.
+ * decoding them. Readers are push-driven (any chunk boundary) and allocate nothing per message;
+ * a pushed chunk is only valid during `push` (the generators reuse one read buffer), so what a
+ * reader keeps across chunks it copies.
  */
 
 /** How many payload bytes a reader hands to {@link WireHandler.onMessage} (latency rows use 8). */
