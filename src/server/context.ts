@@ -1,5 +1,6 @@
 /** What every connection of a server shares: the broker, limits, output machinery and hooks. */
 import type { Broker } from '../broker/index.ts';
+import type { BrokerConfig } from '../config/index.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { TokenCheck } from './auth.ts';
 import type { ChunkPool } from './chunk-pool.ts';
@@ -24,6 +25,26 @@ export interface ConnectionLimits {
   /** `performance.publisher_stall_ms`: longest a publisher is paused for a backed-up subscriber; 0 never. */
   publisherStallMs: number;
   readonly writer: WriterLimits;
+}
+
+/** The per-connection limits a configuration sets (a reload changes them in place later). */
+export function connectionLimits(config: BrokerConfig): ConnectionLimits {
+  const s = config.server;
+  const p = config.performance;
+  return {
+    maxFrameSize: s.max_frame_size,
+    maxSubscriptions: s.max_subscriptions_per_connection,
+    connectionTimeoutMs: s.connection_timeout_ms,
+    heartbeatIntervalMs: s.heartbeat_interval_ms,
+    heartbeatMaxMissed: s.heartbeat_max_missed,
+    writeDeadlineMs: s.write_deadline_ms,
+    publisherStallMs: p.publisher_stall_ms,
+    writer: {
+      batchSize: p.batch_size,
+      channelCapacity: p.channel_capacity,
+      maxPendingBytes: s.max_pending_bytes,
+    },
+  };
 }
 
 /** The server as its connections see it. */

@@ -21,7 +21,7 @@ import {
   remoteOf,
   type Transport,
 } from './connection-info.ts';
-import type { ConnectionLimits, ServerContext, Writable } from './context.ts';
+import { connectionLimits, type ServerContext, type Writable } from './context.ts';
 import { undrained, waitUntil } from './drain.ts';
 import { FlushScheduler } from './flush-scheduler.ts';
 import { closeLevel, createLogger, type Logger } from './logger.ts';
@@ -110,23 +110,9 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
     const p = config.performance;
     this.#logger = options.logger ?? createLogger(s.log_level, { pretty: false });
     this.broker = options.broker ?? new Broker();
-    const limits: ConnectionLimits = {
-      maxFrameSize: s.max_frame_size,
-      maxSubscriptions: s.max_subscriptions_per_connection,
-      connectionTimeoutMs: s.connection_timeout_ms,
-      heartbeatIntervalMs: s.heartbeat_interval_ms,
-      heartbeatMaxMissed: s.heartbeat_max_missed,
-      writeDeadlineMs: s.write_deadline_ms,
-      publisherStallMs: p.publisher_stall_ms,
-      writer: {
-        batchSize: p.batch_size,
-        channelCapacity: p.channel_capacity,
-        maxPendingBytes: s.max_pending_bytes,
-      },
-    };
     this.#ctx = {
       broker: this.broker,
-      limits,
+      limits: connectionLimits(config),
       logger: this.#logger,
       pool: new ChunkPool(),
       scheduler: new FlushScheduler(p.flush_interval_ms),
@@ -140,7 +126,13 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       reloadConfig: (trigger) => this.reload(undefined, { trigger }),
     };
     const period = sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms);
-    this.#sweeper = new Sweeper(period, () => this.#registry.values());
+    // The sweep also trims the chunk pool to what recent output needed.
+    const pool = this.#ctx.pool;
+    const registry = this.#registry;
+    this.#sweeper = new Sweeper(period, function* () {
+      yield pool;
+      yield* registry.values();
+    });
     this.#unixServer = acceptingServer(false, (socket) => this.#accept(socket, 'unix'));
     this.#tcpServer = acceptingServer(true, (socket) => this.#accept(socket, 'tcp'));
   }
