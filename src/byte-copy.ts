@@ -65,3 +65,30 @@ export function copySmall(source: DataView, from: number, target: DataView, to: 
   }
   for (; i < n; i++) target.setUint8(to + i, source.getUint8(from + i));
 }
+
+/**
+ * The last range view made by `rangeView`. One publish is copied by the fanout ring and then by
+ * every subscriber in turn, synchronously, so consecutive calls for the same range share one
+ * view instead of making one each (a fanout to N subscribers makes one view per publish, not
+ * N + 1). The source's ArrayBuffer is kept too, read once per source (one per read): reading
+ * `.buffer` per message costs more than the view. It holds one reference until the next range.
+ */
+let lastView: Uint8Array = new Uint8Array(0);
+let lastSource: Uint8Array | undefined;
+let lastSourceBuffer: ArrayBufferLike = lastView.buffer;
+let lastSourceOffset = 0;
+let lastViewStart = -1;
+
+/** A Uint8Array of bytes `start .. start + n` of `buf`, for a typed-array copy of a large range. */
+export function rangeView(buf: Uint8Array, start: number, n: number): Uint8Array {
+  if (buf !== lastSource) {
+    lastSource = buf;
+    lastSourceBuffer = buf.buffer;
+    lastSourceOffset = buf.byteOffset;
+  } else if (lastViewStart === start && lastView.length === n) {
+    return lastView;
+  }
+  lastView = new Uint8Array(lastSourceBuffer, lastSourceOffset + start, n);
+  lastViewStart = start;
+  return lastView;
+}

@@ -21,7 +21,7 @@
  * declared with a million-message buffer costs a few hundred bytes, not 12 MiB.
  */
 
-import { BYTE_LOOP_MAX, copySmall, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
+import { BYTE_LOOP_MAX, copySmall, rangeView, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
 
 const INITIAL_CAPACITY = 16;
 /** First arena size; it doubles from here as payloads need. */
@@ -102,7 +102,7 @@ export class PayloadRing {
   /**
    * `push` of bytes `start .. end` of `buf`, copied: `buf` may change once this returns. `buf` is
    * usually the same array for many calls (one read of the shared read buffer), so small ranges
-   * are copied through its DataView.
+   * are copied through its DataView, and a large one through a view its subscribers reuse.
    */
   pushRange(buf: Uint8Array, start: number, end: number): void {
     const n = end - start;
@@ -111,7 +111,7 @@ export class PayloadRing {
     if (n <= SMALL_COPY_MAX) {
       copySmall(viewOf(buf), start, this.#arenaView, at, n);
     } else {
-      this.#arena.set(buf.subarray(start, end), at);
+      this.#arena.set(rangeView(buf, start, n), at);
     }
   }
 

@@ -4,7 +4,7 @@
  * allocated per message.
  */
 import { EvictReason, type Subscription } from '../broker/index.ts';
-import { BYTE_LOOP_MAX, copySmall, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
+import { BYTE_LOOP_MAX, copySmall, rangeView, SMALL_COPY_MAX, viewOf } from '../byte-copy.ts';
 import {
   LAGGED_FRAME_SIZE,
   MSG_HEADER_SIZE,
@@ -42,35 +42,10 @@ export function writeDelivery(
 }
 
 /**
- * The last payload view made for a range copy. The broker hands one publish to every subscriber in
- * turn, synchronously, so consecutive calls for the same message share one view instead of making
- * one per subscriber (a fanout to N subscribers makes at most one view per publish). It holds one
- * reference until the next large delivery replaces it. The source array's ArrayBuffer is kept
- * too, read once per source (one per read): reading `.buffer` per message costs more than the view.
- */
-let lastView: Uint8Array = new Uint8Array(0);
-let lastSource: Uint8Array | undefined;
-let lastSourceBuffer: ArrayBufferLike = lastView.buffer;
-let lastSourceOffset = 0;
-let lastViewStart = -1;
-
-function rangeView(buf: Uint8Array, start: number, n: number): Uint8Array {
-  if (buf !== lastSource) {
-    lastSource = buf;
-    lastSourceBuffer = buf.buffer;
-    lastSourceOffset = buf.byteOffset;
-  } else if (lastViewStart === start && lastView.length === n) {
-    return lastView;
-  }
-  lastView = new Uint8Array(lastSourceBuffer, lastSourceOffset + start, n);
-  lastViewStart = start;
-  return lastView;
-}
-
-/**
  * Queues MSG for bytes `start .. end` of `buf` (the shared read buffer, a fanout ring's arena):
  * the header written in place, then the range copied out, through DataViews for payloads up to
- * SMALL_COPY_MAX and with one shared view per message above it.
+ * SMALL_COPY_MAX and through one view per message above it, shared with the ring and the other
+ * subscribers (byte-copy.ts `rangeView`).
  */
 export function writeDeliveryRange(
   w: OutboundWriter,

@@ -1,7 +1,7 @@
 /** The small-copy helpers the ring and the connections copy payloads with. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { copySmall, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
+import { copySmall, rangeView, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
 import { sizedPayload } from './helpers.ts';
 
 describe('copySmall', () => {
@@ -63,5 +63,29 @@ describe('viewOf', () => {
     const view = viewOf(a);
     a[3] = 0x5a;
     assert.equal(view.getUint8(3), 0x5a);
+  });
+});
+
+describe('rangeView', () => {
+  test('views the range asked for, of an array that may start inside its ArrayBuffer', () => {
+    const host = sizedPayload(1, 600);
+    const window = host.subarray(40, 540);
+    const view = rangeView(window, 100, 300);
+    assert.equal(view.length, 300);
+    assert.deepEqual(view, host.subarray(140, 440));
+  });
+
+  test('the same range of the same array gives the same view; anything else a new one', () => {
+    const a = sizedPayload(2, 500);
+    const b = sizedPayload(3, 500);
+    const first = rangeView(a, 10, 200);
+    assert.equal(rangeView(a, 10, 200), first, 'the ring and each subscriber share one view');
+    const shifted = rangeView(a, 11, 200);
+    assert.notEqual(shifted, first);
+    assert.deepEqual(shifted, a.subarray(11, 211));
+    const shorter = rangeView(a, 11, 199);
+    assert.deepEqual(shorter, a.subarray(11, 210));
+    const other = rangeView(b, 11, 199);
+    assert.deepEqual(other, b.subarray(11, 210), 'another array with the same range is not mistaken for it');
   });
 });
