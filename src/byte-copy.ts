@@ -28,7 +28,8 @@ export const BYTE_LOOP_MAX = 32;
  * a time: one read's bytes of the shared read buffer (src/server/shared-reads.ts), shared by
  * every frame of that read, and a fanout ring's arena, so a view is made about once per read, not
  * once per copy. Keyed by the array, not its ArrayBuffer: reading `.buffer` costs more than
- * the copy it would save.
+ * the copy it would save. An array stays referenced here until two others replace it, which on a
+ * live server is within two reads.
  */
 let firstBytes: Uint8Array | undefined;
 let firstView: DataView | undefined;

@@ -156,9 +156,10 @@ export class Broker {
   /**
    * `publish` of bytes `start .. end` (end exclusive) of `buf`, for a caller that holds the
    * payload inside a buffer it reuses (a server's shared read buffer): the bytes are only read
-   * during the call. Caught-up fanout subscribers with `deliverRange` get the range itself (no
-   * view object); whatever the broker keeps (fanout ring, queue line, unacked deliveries) is a
-   * copy, so `buf` may be reused as soon as this returns.
+   * during the call. Subscribers with `deliverRange` given the message at once (caught-up fanout
+   * subscribers, a queue consumer that acks nothing) get the range itself (no view object);
+   * whatever the broker keeps (fanout ring, queue line, unacked deliveries) is a copy, so `buf`
+   * may be reused as soon as this returns.
    * @returns the seq the message got
    * @throws MyceliumError INVALID_ARGUMENT (start and end not integers with
    *   0 <= start <= end <= buf.length; checked first), then as `publish`: TOPIC_NOT_FOUND,

@@ -105,14 +105,15 @@ export interface Subscriber {
   deliver(sub: Subscription, seq: number, payload: Uint8Array, flags: number, deliveryCount: number): void;
   /**
    * Optional: `deliver` for a payload that is the bytes `start .. end` (end exclusive) of `buf`.
-   * A fanout publish made by range (`Broker.publish(topic, buf, start, end)`) calls this instead
-   * of `deliver` on subscribers that have it, so no view object is made per message; subscribers
-   * without it get `deliver` with a view of the range. Catch-up from the ring and queue
-   * deliveries always come through `deliver`.
+   * It is called instead of `deliver`, so that no view object is made per message, for a fanout
+   * publish made by range (`Broker.publish(topic, buf, start, end)`), for catch-up from a fanout
+   * topic's ring (`buf` is then the ring's arena), and for a queue publish made by range and
+   * handed straight to a consumer that acks nothing. Subscribers without it get `deliver` with a view of the range;
+   * queue messages that waited or are tracked for acks always come through `deliver`.
    *
-   * `buf` is the publisher's buffer, shared with other subscribers and reused for the next read
-   * once the publish returns, and it holds other data outside the range: copy bytes
-   * `start .. end` out during the call, never retain `buf` and never modify any of it.
+   * `buf` is the publisher's buffer or the ring's, shared with other subscribers and reused once
+   * the call returns, and it holds other data outside the range: copy bytes `start .. end` out
+   * during the call, never retain `buf` and never modify any of it.
    * @param flags bit set of {@link DeliveryFlags}
    * @param deliveryCount 1 for a first delivery, 2 and up for redeliveries
    */
