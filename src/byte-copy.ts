@@ -24,28 +24,47 @@ export const SMALL_COPY_MAX = 128;
 export const BYTE_LOOP_MAX = 32;
 
 /**
- * DataViews of the last two arrays asked for, by identity. The sources of small copies are few at
- * a time: one read's bytes of the shared read buffer (src/server/shared-reads.ts), shared by
- * every frame of that read, and a fanout ring's arena, so a view is made about once per read, not
- * once per copy. Keyed by the array, not its ArrayBuffer: reading `.buffer` costs more than
- * the copy it would save. An array stays referenced here until two others replace it, which on a
- * live server is within two reads.
+ * DataViews of the last two arrays asked for. The sources of small copies are few at a time: one
+ * read's bytes of the shared read buffer (src/server/shared-reads.ts), shared by every frame of
+ * that read, and a fanout ring's arena. A call for the same array returns its view at the cost of
+ * one comparison (reading `.buffer` per copy costs more than the copy it would save). A new array
+ * that starts where a cached one does in the same ArrayBuffer (the next read of the shared
+ * buffer) reuses that view too, since each view runs to the end of its ArrayBuffer: so a view is
+ * made once per buffer, not once per read. An array stays referenced here until two others
+ * replace it, which on a live server is within two reads.
  */
 let firstBytes: Uint8Array | undefined;
+let firstBuffer: ArrayBufferLike | undefined;
+let firstOffset = 0;
 let firstView: DataView | undefined;
 let secondBytes: Uint8Array | undefined;
+let secondBuffer: ArrayBufferLike | undefined;
+let secondOffset = 0;
 let secondView: DataView | undefined;
 
-/** A DataView of exactly `bytes` (offsets in it are indexes in `bytes`). */
+/**
+ * A DataView whose offsets are indexes in `bytes`. It may run past the end of `bytes` (to the
+ * end of its ArrayBuffer): read only indexes below `bytes.length`.
+ */
 export function viewOf(bytes: Uint8Array): DataView {
   if (bytes === firstBytes) return firstView!;
+  const buffer = bytes.buffer;
+  const offset = bytes.byteOffset;
+  if (buffer === firstBuffer && offset === firstOffset) {
+    firstBytes = bytes;
+    return firstView!;
+  }
   let view: DataView;
-  if (bytes === secondBytes) view = secondView!;
-  else view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buffer === secondBuffer && offset === secondOffset) view = secondView!;
+  else view = new DataView(buffer, offset);
   // Most recent first.
   secondBytes = firstBytes;
+  secondBuffer = firstBuffer;
+  secondOffset = firstOffset;
   secondView = firstView;
   firstBytes = bytes;
+  firstBuffer = buffer;
+  firstOffset = offset;
   firstView = view;
   return view;
 }

@@ -31,13 +31,23 @@ describe('copySmall', () => {
 });
 
 describe('viewOf', () => {
-  test('views exactly the array, wherever it starts in its ArrayBuffer', () => {
+  test('views the array from its first byte, wherever it starts in its ArrayBuffer', () => {
     const host = sizedPayload(1, 64);
     const window = host.subarray(10, 30);
     const view = viewOf(window);
-    assert.equal(view.byteLength, 20);
     assert.equal(view.getUint8(0), host[10]);
     assert.equal(view.getUint8(19), host[29]);
+    assert.ok(view.byteLength >= window.length);
+  });
+
+  test('a new array at the same place in the same buffer (the next read) reuses the view', () => {
+    const readBuffer = sizedPayload(5, 1000);
+    const firstRead = readBuffer.subarray(0, 300);
+    const view = viewOf(firstRead);
+    const nextRead = readBuffer.subarray(0, 900);
+    assert.equal(viewOf(nextRead), view);
+    assert.equal(view.getUint8(899), readBuffer[899], 'the view covers the longer read');
+    assert.notEqual(viewOf(readBuffer.subarray(1, 900)), view, 'another start is another view');
   });
 
   test('gives the same view back for each of the last two arrays, and a fresh one for a third', () => {
