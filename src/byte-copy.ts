@@ -30,14 +30,14 @@ export const BYTE_LOOP_MAX = 32;
  * one comparison (reading `.buffer` per copy costs more than the copy it would save). A new array
  * that starts where a cached one does in the same ArrayBuffer (the next read of the shared
  * buffer) reuses that view too, since each view runs to the end of its ArrayBuffer: so a view is
- * made once per buffer, not once per read. An array stays referenced here until two others
- * replace it, which on a live server is within two reads.
+ * made once per buffer, not once per read. What is cached here stays referenced until
+ * `forgetViews` (the server calls it on every sweep, so a deleted topic's arena is not kept alive
+ * for long by a view of it).
  */
 let firstBytes: Uint8Array | undefined;
 let firstBuffer: ArrayBufferLike | undefined;
 let firstOffset = 0;
 let firstView: DataView | undefined;
-let secondBytes: Uint8Array | undefined;
 let secondBuffer: ArrayBufferLike | undefined;
 let secondOffset = 0;
 let secondView: DataView | undefined;
@@ -58,7 +58,6 @@ export function viewOf(bytes: Uint8Array): DataView {
   if (buffer === secondBuffer && offset === secondOffset) view = secondView!;
   else view = new DataView(buffer, offset);
   // Most recent first.
-  secondBytes = firstBytes;
   secondBuffer = firstBuffer;
   secondOffset = firstOffset;
   secondView = firstView;
@@ -91,11 +90,14 @@ export function copySmall(source: DataView, from: number, target: DataView, to: 
  * every subscriber in turn, synchronously, so consecutive calls for the same range share one
  * view instead of making one each (a fanout to N subscribers makes one view per publish, not
  * N + 1). The source's ArrayBuffer is kept too, read once per source (one per read): reading
- * `.buffer` per message costs more than the view. It holds one reference until the next range.
+ * `.buffer` per message costs more than the view. It holds its source until the next range or
+ * `forgetViews`.
  */
-let lastView: Uint8Array = new Uint8Array(0);
+const EMPTY_VIEW = new Uint8Array(0);
+const EMPTY_BUFFER: ArrayBufferLike = EMPTY_VIEW.buffer;
+let lastView: Uint8Array = EMPTY_VIEW;
 let lastSource: Uint8Array | undefined;
-let lastSourceBuffer: ArrayBufferLike = lastView.buffer;
+let lastSourceBuffer: ArrayBufferLike = EMPTY_BUFFER;
 let lastSourceOffset = 0;
 let lastViewStart = -1;
 
@@ -111,4 +113,20 @@ export function rangeView(buf: Uint8Array, start: number, n: number): Uint8Array
   lastView = new Uint8Array(lastSourceBuffer, lastSourceOffset + start, n);
   lastViewStart = start;
   return lastView;
+}
+
+/**
+ * Drops every cached view and source array, so none keeps a buffer alive (a deleted topic's
+ * arena, an old read). The next copy makes a new view: a few per call, nothing per message.
+ */
+export function forgetViews(): void {
+  firstBytes = undefined;
+  firstBuffer = undefined;
+  firstView = undefined;
+  secondBuffer = undefined;
+  secondView = undefined;
+  lastSource = undefined;
+  lastSourceBuffer = EMPTY_BUFFER;
+  lastView = EMPTY_VIEW;
+  lastViewStart = -1;
 }

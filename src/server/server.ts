@@ -8,6 +8,7 @@ import type { Server, Socket } from 'node:net';
 import { Broker } from '../broker/index.ts';
 import type { BrokerConfig, LoadOptions } from '../config/index.ts';
 import type { ErrorCode } from '../errors.ts';
+import { forgetViews } from '../byte-copy.ts';
 import { listenTcp, type TcpAddress } from '../listen-tcp.ts';
 import { encodeErr } from '../protocol/index.ts';
 import { TokenCheck } from './auth.ts';
@@ -31,12 +32,15 @@ import type { ReloadReport } from './reload-report.ts';
 import { type SettingsInForce, settingsInForce } from './settings-in-force.ts';
 import { lingerThenDestroy } from './socket-close.ts';
 import { acceptingServer, adoptAccepted } from './shared-reads.ts';
-import { Sweeper, sweepPeriodMs } from './sweeper.ts';
+import { type Sweepable, Sweeper, sweepPeriodMs } from './sweeper.ts';
 import { logStartup, prepareTopics } from './startup.ts';
 import { listenUnix, parseSocketMode, removeSocketFile, type UnixListenResult } from './unix-listener.ts';
 
 /** The name a server gives in WELCOME. */
 export const SERVER_NAME = 'mycelium';
+
+/** The copy helpers' view caches, emptied on every sweep (src/byte-copy.ts). */
+const VIEW_CACHES: Sweepable = { sweep: forgetViews };
 
 /** Options of `startServer`. */
 export interface StartOptions {
@@ -126,11 +130,13 @@ export class MyceliumServer extends EventEmitter<MyceliumServerEvents> {
       reloadConfig: (trigger) => this.reload(undefined, { trigger }),
     };
     const period = sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms);
-    // The sweep also trims the chunk pool to what recent output needed.
+    // The sweep also trims the chunk pool to what recent output needed and lets go of the
+    // buffers the copy helpers' view caches refer to.
     const pool = this.#ctx.pool;
     const registry = this.#registry;
     this.#sweeper = new Sweeper(period, function* () {
       yield pool;
+      yield VIEW_CACHES;
       yield* registry.values();
     });
     this.#unixServer = acceptingServer(false, (socket) => this.#accept(socket, 'unix'));

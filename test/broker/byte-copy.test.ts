@@ -1,7 +1,7 @@
 /** The small-copy helpers the ring and the connections copy payloads with. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { copySmall, rangeView, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
+import { copySmall, forgetViews, rangeView, SMALL_COPY_MAX, viewOf } from '../../src/byte-copy.ts';
 import { sizedPayload } from './helpers.ts';
 
 describe('copySmall', () => {
@@ -97,5 +97,20 @@ describe('rangeView', () => {
     assert.deepEqual(shorter, a.subarray(11, 210));
     const other = rangeView(b, 11, 199);
     assert.deepEqual(other, b.subarray(11, 210), 'another array with the same range is not mistaken for it');
+  });
+});
+
+describe('forgetViews', () => {
+  test('drops the cached views: the next calls make new ones, of the right bytes', () => {
+    const a = sizedPayload(6, 400);
+    const view = viewOf(a);
+    const range = rangeView(a, 5, 300);
+    forgetViews();
+    const view2 = viewOf(a);
+    assert.notEqual(view2, view);
+    assert.equal(view2.getUint8(7), a[7]);
+    const range2 = rangeView(a, 5, 300);
+    assert.notEqual(range2, range);
+    assert.deepEqual(range2, a.subarray(5, 305));
   });
 });
