@@ -23,11 +23,9 @@ const flags = args.filter((a) => a.startsWith('-'));
 const files = (paths.length > 0 ? paths : ['test'])
   .flatMap((path) => (statSync(path).isDirectory() ? findTests(path) : [path]))
   .sort();
-// --test-force-exit: a file whose test failed before closing what it opened (a server, a socket)
-// ends once its tests are done, instead of hanging the run until CI's time limit.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-force-exit', ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
