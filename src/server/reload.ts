@@ -25,7 +25,7 @@ import {
   validateConfig,
 } from '../config/index.ts';
 import { ConfigError } from '../errors.ts';
-import type { ConnectionLimits } from './context.ts';
+import { type ConnectionLimits, connectionLimits } from './context.ts';
 import type { FlushScheduler } from './flush-scheduler.ts';
 import type { Logger, LogLevel } from './logger.ts';
 import { describeRemoval, ReloadOutcome, type ReloadReport, type RemovedTopic } from './reload-report.ts';
@@ -267,16 +267,11 @@ function removeTopic(broker: Broker, name: string): RemovedTopic | undefined {
 function applySettings(current: BrokerConfig, next: BrokerConfig, live: LiveServer): void {
   const s = next.server;
   const p = next.performance;
-  const l = live.limits;
-  l.maxSubscriptions = s.max_subscriptions_per_connection;
-  l.connectionTimeoutMs = s.connection_timeout_ms;
-  l.heartbeatIntervalMs = s.heartbeat_interval_ms;
-  l.heartbeatMaxMissed = s.heartbeat_max_missed;
-  l.writeDeadlineMs = s.write_deadline_ms;
-  l.publisherStallMs = p.publisher_stall_ms;
-  l.writer.batchSize = p.batch_size;
-  l.writer.channelCapacity = p.channel_capacity;
-  l.writer.maxPendingBytes = s.max_pending_bytes;
+  // Connections read these objects at each use, so they are updated in place, from the same
+  // mapping a new server uses. max_frame_size is announced in WELCOME and not reloadable: it stays.
+  const { maxFrameSize: _announced, writer, ...perConnection } = connectionLimits(next);
+  Object.assign(live.limits, perConnection);
+  Object.assign(live.limits.writer, writer);
   live.scheduler.intervalMs = p.flush_interval_ms;
   live.sweeper.setPeriod(
     sweepPeriodMs(s.connection_timeout_ms, s.heartbeat_interval_ms, s.write_deadline_ms),
