@@ -15,7 +15,7 @@ describe('client handshake and heartbeat (scripted server)', () => {
   });
   after(() => server.close());
 
-  it('HELLO carries the name and token; WELCOME completes connect() and is reported', async () => {
+  it('HELLO carries the name and token; WELCOME completes connect() and is reported', async (t) => {
     const connecting = connect(server.url, { name: 'svc-a', token: 's3cret', reconnect: false });
     const peer = await server.accept();
     const hello = await peer.expect('HELLO');
@@ -24,9 +24,9 @@ describe('client handshake and heartbeat (scripted server)', () => {
     assert.equal(hello.token.toString(), 's3cret');
     peer.send(encodeWelcome(4096, 5000, 'node-1'));
     const client = await connecting;
+    t.after(() => client.close());
     assert.deepEqual(client.server, { name: 'node-1', maxFrameSize: 4096, heartbeatIntervalMs: 5000 });
     assert.equal(client.connected, true);
-    await client.close();
   });
 
   it('an ERR before WELCOME rejects connect() with that ServerError', async () => {
@@ -55,21 +55,23 @@ describe('client handshake and heartbeat (scripted server)', () => {
     });
   });
 
-  it('the client answers the server PING with PONG', async () => {
+  it('the client answers the server PING with PONG', async (t) => {
     const connecting = connect(server.url, { reconnect: false });
     const peer = await server.accept();
     await peer.welcome();
     const client = await connecting;
+    t.after(() => client.close());
     peer.send(encodePing());
     await peer.expect('PONG');
-    await client.close();
   });
 
-  it('a server silent for maxPingsOut intervals is dropped as HEARTBEAT_TIMEOUT and the client reconnects', async () => {
+  it('a server silent for maxPingsOut intervals is dropped as HEARTBEAT_TIMEOUT and the client reconnects', async (t) => {
     const connecting = connect(server.url, { pingIntervalMs: 20, maxPingsOut: 2, reconnectDelayMs: 1 });
     const first = await server.accept();
     await first.welcome();
     const client = await connecting;
+    // It reconnects: left open by a failed assertion, it would keep the file running.
+    t.after(() => client.close());
     const disconnected = once(client, 'disconnect');
     await first.expect('PING');
     await first.expect('PING');
@@ -81,14 +83,14 @@ describe('client handshake and heartbeat (scripted server)', () => {
     await second.welcome();
     await reconnected;
     assert.equal(client.stats.reconnects, 1);
-    await client.close();
   });
 
-  it('a publish whose frame exceeds the server max_frame_size is refused before sending', async () => {
+  it('a publish whose frame exceeds the server max_frame_size is refused before sending', async (t) => {
     const connecting = connect(server.url, { reconnect: false });
     const peer = await server.accept();
     await peer.welcome(100);
     const client = await connecting;
+    t.after(() => client.close());
     // PUB frame length = 6 + topic + payload: 6 + 1 + 93 = 100 fits, 101 does not.
     client.publish('t', new Uint8Array(93));
     assert.throws(() => client.publish('t', new Uint8Array(94)), { code: 'MESSAGE_TOO_LARGE' });
@@ -97,6 +99,5 @@ describe('client handshake and heartbeat (scripted server)', () => {
     });
     const pub = await peer.expect('PUB');
     assert.equal(pub.payload.length, 93);
-    await client.close();
   });
 });

@@ -169,8 +169,10 @@ describe('client against a real server', () => {
     assert.deepEqual(seen, ['before']);
   });
 
-  it('drain waits for confirms in flight, ends subscriptions, then closes; later calls fail CONNECTION_CLOSED', async () => {
+  it('drain waits for confirms in flight, ends subscriptions, then closes; later calls fail CONNECTION_CLOSED', async (t) => {
     const c = await connect(rs.unixUrl);
+    // The test drains it; this closes it when an assertion fails first.
+    t.after(() => c.close());
     const sub = c.subscribe('work');
     await sub.ready;
     const confirms = Array.from({ length: 100 }, (_, i) => c.publish('work', `w${i}`, { confirm: true }));
@@ -185,8 +187,9 @@ describe('client against a real server', () => {
     await assert.rejects(c.publish('work', 'late', { confirm: true }), { code: 'CONNECTION_CLOSED' });
   });
 
-  it('close finishes iterators, including one waiting for a message', async () => {
+  it('close finishes iterators, including one waiting for a message', async (t) => {
     const c = await connect(rs.unixUrl);
+    t.after(() => c.close());
     const sub = c.subscribe('events');
     await sub.ready;
     const waiting = sub[Symbol.asyncIterator]().next();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Client, connect, type Message, type MyceliumError } from '../../src/client/index.ts';
 import {
   encodeErr,
@@ -15,13 +15,20 @@ import { type Peer, ScriptedServer } from './helpers/scripted-server.ts';
 
 let server: ScriptedServer;
 
+/**
+ * A client connected to the scripted server, and its peer there. The client is closed after test
+ * `t` (it reconnects: left open by a failed assertion, it would keep the file running).
+ */
 async function connected(
+  t: TestContext,
   options: Parameters<typeof connect>[1] = {},
 ): Promise<{ client: Client; peer: Peer }> {
   const connecting = connect(server.url, { reconnectDelayMs: 1, ...options });
   const peer = await server.accept();
   await peer.welcome();
-  return { client: await connecting, peer };
+  const client = await connecting;
+  t.after(() => client.close());
+  return { client, peer };
 }
 
 describe('client session over reconnects (scripted server)', () => {
@@ -30,8 +37,8 @@ describe('client session over reconnects (scripted server)', () => {
   });
   after(() => server.close());
 
-  it('after a reconnect a fanout subscription resumes at last seq + 1, ahead of the publishes held meanwhile', async () => {
-    const { client, peer } = await connected();
+  it('after a reconnect a fanout subscription resumes at last seq + 1, ahead of the publishes held meanwhile', async (t) => {
+    const { client, peer } = await connected(t);
     const sub = client.subscribe('t');
     const subFrame = await peer.expect('SUB');
     assert.deepEqual([subFrame.sid, subFrame.startKind, subFrame.topic], [sub.sid, StartKind.New, 't']);
@@ -77,11 +84,10 @@ describe('client session over reconnects (scripted server)', () => {
     );
     assert.equal(await held, 9);
     assert.equal(((await it.next()).value as Message).seq, 7);
-    await client.close();
   });
 
-  it('while disconnected publishes beyond reconnectBufferBytes are dropped, counted and reported once', async () => {
-    const { client, peer } = await connected({ reconnectBufferBytes: 100 });
+  it('while disconnected publishes beyond reconnectBufferBytes are dropped, counted and reported once', async (t) => {
+    const { client, peer } = await connected(t, { reconnectBufferBytes: 100 });
     const errors: MyceliumError[] = [];
     client.on('error', (e) => errors.push(e as MyceliumError));
     const lost = once(client, 'disconnect');
@@ -103,11 +109,10 @@ describe('client session over reconnects (scripted server)', () => {
     await peer2.expect('PUB');
     await client.flush();
     assert.equal(peer2.frames.filter((f) => f.op === 'PUB').length, 2);
-    await client.close();
   });
 
-  it('an AUTH_FAILED answer on reconnect stops reconnecting and closes with that cause', async () => {
-    const { client, peer } = await connected();
+  it('an AUTH_FAILED answer on reconnect stops reconnecting and closes with that cause', async (t) => {
+    const { client, peer } = await connected(t);
     const sub = client.subscribe('t');
     const closed = once(client, 'close');
     peer.socket.destroy();
@@ -122,12 +127,14 @@ describe('client session over reconnects (scripted server)', () => {
     assert.throws(() => client.publish('t', 'x'), { code: 'CONNECTION_CLOSED' });
   });
 
-  it('when reconnecting gives up, held confirmed publishes are rejected with CONNECTION_CLOSED', async () => {
+  it('when reconnecting gives up, held confirmed publishes are rejected with CONNECTION_CLOSED', async (t) => {
     const own = await ScriptedServer.start();
+    t.after(() => own.close());
     const connecting = connect(own.url, { reconnectDelayMs: 1, maxReconnectAttempts: 2 });
     const peer = await own.accept();
     await peer.welcome();
     const client = await connecting;
+    t.after(() => client.close());
     await own.close();
     await once(client, 'disconnect');
     const held = client.publish('t', 'x', { confirm: true });
@@ -136,8 +143,8 @@ describe('client session over reconnects (scripted server)', () => {
     await assert.rejects(held, { code: 'CONNECTION_CLOSED' });
   });
 
-  it('unsubscribe sends UNSUB; messages before UNSUB_ACK are delivered, then the iterator ends', async () => {
-    const { client, peer } = await connected();
+  it('unsubscribe sends UNSUB; messages before UNSUB_ACK are delivered, then the iterator ends', async (t) => {
+    const { client, peer } = await connected(t);
     const sub = client.subscribe('t');
     await peer.expect('SUB');
     peer.send(encodeSubAck(sub.sid, 1));
@@ -150,11 +157,10 @@ describe('client session over reconnects (scripted server)', () => {
     const seen: string[] = [];
     for await (const msg of sub) seen.push(Buffer.from(msg.data).toString());
     assert.deepEqual(seen, ['late']);
-    await client.close();
   });
 
-  it('an ERR naming a subscription ends it; one answering a fire-and-forget publish goes to the error event', async () => {
-    const { client, peer } = await connected();
+  it('an ERR naming a subscription ends it; one answering a fire-and-forget publish goes to the error event', async (t) => {
+    const { client, peer } = await connected(t);
     const sub = client.subscribe('gone');
     await peer.expect('SUB');
     peer.send(encodeSubAck(sub.sid, 1));
@@ -168,11 +174,10 @@ describe('client session over reconnects (scripted server)', () => {
     peer.send(encodeErr('TOPIC_NOT_FOUND', Op.PUB, 0, 'no topic nope'));
     await once(client, 'error');
     assert.equal((errors[0] as MyceliumError).code, 'TOPIC_NOT_FOUND');
-    await client.close();
   });
 
-  it('close() still writes what was batched, then ends the connection', async () => {
-    const { client, peer } = await connected();
+  it('close() still writes what was batched, then ends the connection', async (t) => {
+    const { client, peer } = await connected(t);
     client.publish('t', 'last words');
     await client.close();
     const pub = await peer.expect('PUB');
@@ -181,16 +186,16 @@ describe('client session over reconnects (scripted server)', () => {
     assert.equal(client.closed, true);
   });
 
-  it('close() rejects confirms the server has not answered with CONNECTION_CLOSED', async () => {
-    const { client, peer } = await connected();
+  it('close() rejects confirms the server has not answered with CONNECTION_CLOSED', async (t) => {
+    const { client, peer } = await connected(t);
     const pending = client.publish('t', 'x', { confirm: true });
     await peer.expect('PUB');
     await client.close();
     await assert.rejects(pending, { code: 'CONNECTION_CLOSED' });
   });
 
-  it('drain() unsubscribes everything and waits for confirms in flight before closing', async () => {
-    const { client, peer } = await connected();
+  it('drain() unsubscribes everything and waits for confirms in flight before closing', async (t) => {
+    const { client, peer } = await connected(t);
     const sub = client.subscribe('t');
     await peer.expect('SUB');
     peer.send(encodeSubAck(sub.sid, 1));

@@ -226,7 +226,9 @@ describe('starting and stopping', () => {
     const port = (blocker.address() as { port: number }).port;
     const { srv, config, cleanup } = await server({ port });
     try {
-      await assert.rejects(startMetrics(srv, config.metrics), (err: unknown) => {
+      // A listener that starts anyway is closed, so the test fails instead of hanging.
+      const started = startMetrics(srv, config.metrics).then((m) => m.close());
+      await assert.rejects(started, (err: unknown) => {
         assert.ok(err instanceof MyceliumError);
         assert.equal(err.code, 'LISTEN_FAILED');
         return true;
@@ -261,6 +263,7 @@ describe('starting and stopping', () => {
       await handle.close(); // the same close the server's 'closed' started
       await assert.rejects(httpRequest(`${handle.url}/healthz`), { code: 'ECONNREFUSED' });
     } finally {
+      await srv.close(); // closed above unless an assertion failed first; closes the listener too
       await cleanup();
     }
   });
@@ -277,6 +280,7 @@ describe('starting and stopping', () => {
       await closed;
     } finally {
       blocker.close();
+      await srv.close(); // closed by serveMetrics unless it failed to
       await cleanup();
     }
   });

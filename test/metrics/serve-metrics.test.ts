@@ -5,16 +5,20 @@ import { once } from 'node:events';
 import { lstat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { jsonLines } from '../reload/helpers/spawn.ts';
+import { killAfter } from '../server/helpers/cleanup.ts';
 import { tempDir } from '../server/helpers/socket-pair.ts';
 import { httpRequest } from './helpers/observed-server.ts';
 import { parseMetrics } from './helpers/prom-text.ts';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 
-/** Spawns `mycelium serve` with `env`; JSON log lines are collected. */
-function serve(socket: string, env: Record<string, string>) {
+/**
+ * Spawns `mycelium serve` with `env`; JSON log lines are collected. It is killed after test `t` if
+ * it still runs then.
+ */
+function serve(t: TestContext, socket: string, env: Record<string, string>) {
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', MAIN, 'serve', '--socket', socket, '--port', '0'],
@@ -23,6 +27,7 @@ function serve(socket: string, env: Record<string, string>) {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  killAfter(t, child);
   const log = jsonLines(child.stdout);
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
@@ -44,8 +49,8 @@ describe('mycelium serve with [metrics]', () => {
   });
   after(() => cleanup());
 
-  test('the metrics listener serves while the broker runs and closes when it exits', async () => {
-    const s = serve(join(dir, 'up.sock'), { MYCELIUM_METRICS__PORT: '0' });
+  test('the metrics listener serves while the broker runs and closes when it exits', async (t) => {
+    const s = serve(t, join(dir, 'up.sock'), { MYCELIUM_METRICS__PORT: '0' });
     const listening = await s.line(/^metrics listening on /);
     const url = String(listening.url);
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
@@ -57,8 +62,8 @@ describe('mycelium serve with [metrics]', () => {
     await assert.rejects(httpRequest(`${url}/healthz`), { code: 'ECONNREFUSED' });
   });
 
-  test('[metrics] enabled = false: no listener is started', async () => {
-    const s = serve(join(dir, 'off.sock'), {
+  test('[metrics] enabled = false: no listener is started', async (t) => {
+    const s = serve(t, join(dir, 'off.sock'), {
       MYCELIUM_METRICS__ENABLED: 'false',
       MYCELIUM_METRICS__PORT: '0',
     });
@@ -71,14 +76,14 @@ describe('mycelium serve with [metrics]', () => {
     assert.equal(await s.exit, 0);
   });
 
-  test('a metrics port in use: serve logs LISTEN_FAILED, removes its socket file and exits 1', async () => {
+  test('a metrics port in use: serve logs LISTEN_FAILED, removes its socket file and exits 1', async (t) => {
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');
     await once(blocker, 'listening');
     try {
       const port = (blocker.address() as { port: number }).port;
       const socket = join(dir, 'blocked.sock');
-      const s = serve(socket, { MYCELIUM_METRICS__PORT: String(port) });
+      const s = serve(t, socket, { MYCELIUM_METRICS__PORT: String(port) });
       assert.equal(await s.exit, 1);
       const fatal = await s.line((l) => l.code !== undefined);
       assert.equal(fatal.code, 'LISTEN_FAILED');

@@ -29,7 +29,13 @@ test(`D3: kill -9 of a queue consumer child mid-stream loses no accepted message
       overflow: 'block' as const,
     })),
   });
+  /** Every consumer spawned, killed in the `finally` even when a run fails part way. */
   const children: ConsumerChild[] = [];
+  const spawn = async (...args: Parameters<typeof spawnConsumer>): Promise<ConsumerChild> => {
+    const child = await spawnConsumer(...args);
+    children.push(child);
+    return child;
+  };
   let lost = 0;
   let maxRedelivered = 0;
   let unflagged = 0;
@@ -40,8 +46,7 @@ test(`D3: kill -9 of a queue consumer child mid-stream loses no accepted message
       const topic = `jobs-${run}`;
       const ledger = new ConsumerLedger();
       const consumers: ConsumerChild[] = [];
-      for (let k = 0; k < 4; k++)
-        consumers.push(await spawnConsumer(h.target(k), topic, `c${run}-${k}`, ledger));
+      for (let k = 0; k < 4; k++) consumers.push(await spawn(h.target(k), topic, `c${run}-${k}`, ledger));
       const client = await WireClient.ready(h.target(run), { name: `pub-${run}` });
       const pub = new ConfirmPublisher(client, topic);
       const killAt = Math.floor(MESSAGES * (0.2 + 0.5 * random()));
@@ -55,7 +60,7 @@ test(`D3: kill -9 of a queue consumer child mid-stream loses no accepted message
           if (killedAt === 0 && pub.confirmed.size >= killAt) {
             killedAt = performance.now();
             victim.proc.kill('SIGKILL');
-            replacement = spawnConsumer(h.target(run + 1), topic, `c${run}-r`, ledger);
+            replacement = spawn(h.target(run + 1), topic, `c${run}-r`, ledger);
           }
           return true;
         },
@@ -64,7 +69,6 @@ test(`D3: kill -9 of a queue consumer child mid-stream loses no accepted message
       assert.equal(pub.confirmed.size, MESSAGES, 'every publish confirmed');
       await victim.exited;
       if (replacement !== undefined) consumers.push(await replacement);
-      children.push(...consumers);
       const accepted = [...pub.confirmed.values()];
       await until(
         () => ledger.lost(accepted) === 0,

@@ -69,12 +69,14 @@ describe('P4: live-socket fuzz', () => {
   // RELIABILITY.md P4: 200 connections, 60 s in the CI tier and 10 minutes in the soak tier.
   const connections = 200;
   const seconds = Number(process.env.MYCELIUM_P4_SECONDS ?? (SOAK ? 600 : 60));
-  test(`${connections} connections of mutated and random bytes for ${seconds} s: 0 crashes, 0 canary gaps, RSS bounded`, async () => {
+  test(`${connections} connections of mutated and random bytes for ${seconds} s: 0 crashes, 0 canary gaps, RSS bounded`, async (t) => {
     const broker = await startChildBroker({
       toml: '[server]\nconnection_timeout_ms = 2000\n\n[[topics]]\nname = "canary"\n',
     });
     try {
       const canary = await Canary.start(broker.unix, broker.tcp, 'canary');
+      // The canary's and the samplers' timers would keep the file running after a failure.
+      t.after(() => canary.close());
       const idle = memoryOf(broker.pid).rss;
       const stats = { connections: 0, bytes: 0 };
       const fuzzFor = (ms: number): Promise<unknown> => {
@@ -90,6 +92,7 @@ describe('P4: live-socket fuzz', () => {
       // first half's. The growth over the idle broker is reported beside it.
       const half = (seconds * 1000) / 2;
       let sampler = new RssSampler(broker.pid, 100);
+      t.after(() => sampler.stop()); // whichever sampler runs when the test ends
       await fuzzFor(half);
       const firstPeak = sampler.stop();
       resetPeak(broker.pid);

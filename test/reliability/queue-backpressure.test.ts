@@ -87,7 +87,7 @@ function dropped(pub: ConfirmPublisher, got: Map<number, number>): number {
 }
 
 describe('B3: publisher backpressure on queue topics', () => {
-  test(`overflow "reject": past ${BOUND} x 60 KiB the publisher gets QUEUE_FULL nacks; 0 accepted dropped; RSS <= bound + 32 MiB`, async () => {
+  test(`overflow "reject": past ${BOUND} x 60 KiB the publisher gets QUEUE_FULL nacks; 0 accepted dropped; RSS <= bound + 32 MiB`, async (t) => {
     const broker = await startChildBroker({
       toml: `[[topics]]\nname = "jobs"\nrouting = "Queue"\nack = "manual"\noverflow = "reject"\nbuffer_size = ${BOUND}\n`,
     });
@@ -99,6 +99,7 @@ describe('B3: publisher backpressure on queue topics', () => {
       const baseline = memoryOf(broker.pid).rss;
       resetPeak(broker.pid);
       const sampler = new RssSampler(broker.pid);
+      t.after(() => sampler.stop());
       const extra = Number(process.env.MYCELIUM_B3_EXTRA ?? 200);
       await pub.run(BOUND, payloadFor, { window: WINDOW });
       // The bar is on what holding a full line costs, measured before the refusals: refused
@@ -151,7 +152,7 @@ describe('B3: publisher backpressure on queue topics', () => {
     }
   });
 
-  test(`overflow "block": at ${BOUND} x 60 KiB the publisher's socket is not read; a consumer then gets every accepted message`, async () => {
+  test(`overflow "block": at ${BOUND} x 60 KiB the publisher's socket is not read; a consumer then gets every accepted message`, async (t) => {
     const broker = await startChildBroker({
       toml: `[[topics]]\nname = "jobs"\nrouting = "Queue"\nack = "manual"\noverflow = "block"\nbuffer_size = ${BOUND}\n`,
     });
@@ -164,6 +165,7 @@ describe('B3: publisher backpressure on queue topics', () => {
       const baseline = memoryOf(broker.pid).rss;
       resetPeak(broker.pid);
       const sampler = new RssSampler(broker.pid);
+      t.after(() => sampler.stop());
       const count = BOUND + 2 * BLOCK_WINDOW;
       const publishing = pub.run(count, payloadFor, { window: BLOCK_WINDOW });
       await until(

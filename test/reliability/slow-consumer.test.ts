@@ -37,6 +37,7 @@ async function loadRun(withFrozen: boolean, count: number): Promise<LoadRun> {
     toml: `[server]\nwrite_deadline_ms = ${WRITE_DEADLINE}\nmax_pending_bytes = ${MAX_PENDING}\n\n[[topics]]\nname = "ticks"\nbuffer_size = 10000\n`,
   });
   const clients: WireClient[] = [];
+  let sampler: RssSampler | undefined;
   try {
     const healthy: { got: number; lost: number }[] = [];
     for (let i = 0; i < 3; i++) {
@@ -74,7 +75,7 @@ async function loadRun(withFrozen: boolean, count: number): Promise<LoadRun> {
     const pub = new ConfirmPublisher(pubClient, 'ticks');
     const baseline = memoryOf(broker.pid).rss;
     resetPeak(broker.pid);
-    const sampler = new RssSampler(broker.pid);
+    sampler = new RssSampler(broker.pid);
     frozen?.freeze();
     const frozenAt = performance.now();
     let closedAt = 0;
@@ -104,6 +105,7 @@ async function loadRun(withFrozen: boolean, count: number): Promise<LoadRun> {
       freezeToClose: closedAt - frozenAt,
     };
   } finally {
+    sampler?.stop(); // its timer would keep the file running after a failure
     for (const c of clients) c.destroy();
     await broker.stop();
   }

@@ -18,10 +18,11 @@ import {
 } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { validateConfig } from '../../src/config/index.ts';
 import { MyceliumError } from '../../src/errors.ts';
 import { createLogger, startServer } from '../../src/server/index.ts';
+import { killAfter } from '../server/helpers/cleanup.ts';
 import { fixture } from './helpers/child.ts';
 import { tempDir } from './helpers/in-process.ts';
 import { record, recordEq, SOAK } from './helpers/results.ts';
@@ -38,8 +39,11 @@ function config(path: string, mode: string) {
   });
 }
 
-/** Starts the prober as nobody from a world-readable copy; resolves once it is connecting. */
-async function startProber(dir: string, path: string) {
+/**
+ * Starts the prober as nobody from a world-readable copy; resolves once it is connecting. It is
+ * killed after test `t` if it still runs then.
+ */
+async function startProber(t: TestContext, dir: string, path: string) {
   const script = join(dir, 'prober.mjs');
   copyFileSync(fixture('prober.mjs'), script);
   chmodSync(script, 0o755);
@@ -48,6 +52,7 @@ async function startProber(dir: string, path: string) {
     gid: NOBODY,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  killAfter(t, proc);
   let out = '';
   proc.stdout.setEncoding('utf8');
   const ready = new Promise<void>((resolve) =>
@@ -74,25 +79,29 @@ describe('A5: Unix socket permissions', () => {
   const asRoot = process.getuid?.() === 0;
   test(`${RESTARTS} restarts at umask 000 with a prober running as nobody: 0 connects; the mode is the configured one`, {
     skip: asRoot ? false : 'needs root to run the prober as nobody (CI runs as root)',
-  }, async () => {
+  }, async (t) => {
     const dir = await tempDir();
     chmodSync(dir, 0o755); // only the socket's own mode stands between nobody and the broker
     const path = join(dir, 'a5.sock');
     const oldMask = process.umask(0);
     try {
-      const prober = await startProber(dir, path);
+      const prober = await startProber(t, dir, path);
       let mismatches = 0;
       for (let i = 0; i < RESTARTS; i++) {
         const mode = i % 2 === 0 ? '0600' : '0700';
         const server = await startServer(config(path, mode), { logger });
-        if ((statSync(path).mode & 0o777) !== Number.parseInt(mode, 8)) mismatches++;
-        await new Promise((r) => setTimeout(r, 5));
-        await server.close();
+        try {
+          if ((statSync(path).mode & 0o777) !== Number.parseInt(mode, 8)) mismatches++;
+          await new Promise((r) => setTimeout(r, 5));
+        } finally {
+          await server.close();
+        }
       }
       const result = await prober.stop();
       // Control: with a world-writable mode the same prober does get in, so 0 above means something.
-      const control = await startProber(dir, path);
+      const control = await startProber(t, dir, path);
       const open = await startServer(config(path, '0666'), { logger });
+      t.after(() => open.close());
       await new Promise((r) => setTimeout(r, 200));
       const controlResult = await control.stop();
       await open.close();
@@ -131,7 +140,9 @@ describe('A5: Unix socket permissions', () => {
       symlinkSync(file, link);
       let refused = 0;
       for (const path of [file, link]) {
-        await assert.rejects(startServer(config(path, '0600'), { logger }), (err: unknown) => {
+        // A server that starts anyway is closed, so the test fails instead of hanging.
+        const started = startServer(config(path, '0600'), { logger }).then((server) => server.close());
+        await assert.rejects(started, (err: unknown) => {
           assert.ok(err instanceof MyceliumError && err.code === 'LISTEN_FAILED', String(err));
           refused++;
           return true;

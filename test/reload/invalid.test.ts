@@ -101,14 +101,14 @@ describe('invalid or unreloadable configurations are rejected as a whole (RELIAB
     }
   });
 
-  test('a reload during a shutdown is rejected with SHUTTING_DOWN and changes nothing', async () => {
+  test('a reload during a shutdown is rejected with SHUTTING_DOWN and changes nothing', async (t) => {
     const other = await startFromFile(BASE);
+    t.after(() => other.stop());
     await other.write({ ...BASE, server: { max_connections: 5 } });
     const shutdown = other.server.shutdown();
     const report = await other.server.reload();
     await shutdown;
     assert.equal(report.code, 'SHUTTING_DOWN');
     assert.equal(other.server.config.server.max_connections, 1000);
-    await other.stop();
   });
 });

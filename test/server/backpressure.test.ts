@@ -41,7 +41,7 @@ function indexes(frames: Frame[]): number[] {
 }
 
 describe('slow consumers', () => {
-  test('slow_consumer = "disconnect": a frozen reader is closed with SLOW_CONSUMER, a healthy one gets everything in order', async () => {
+  test('slow_consumer = "disconnect": a frozen reader is closed with SLOW_CONSUMER, a healthy one gets everything in order', async (t) => {
     const h = await startTestServer({
       topics: [
         {
@@ -53,7 +53,8 @@ describe('slow consumers', () => {
         },
       ],
     });
-    const frozen = await subscriber(h, 'frozen', 'ticks', true);
+    t.after(() => h.stop());
+    await subscriber(h, 'frozen', 'ticks', true);
     const healthy = await subscriber(h, 'healthy', 'ticks', false);
     const pub = await h.client('pub');
     const total = 1000;
@@ -65,16 +66,15 @@ describe('slow consumers', () => {
       indexes(await healthy.take(total)),
       Array.from({ length: total }, (_, i) => i),
     );
-    frozen.destroy();
-    await h.stop();
   });
 
-  test('write_deadline_ms: a frozen reader whose socket takes nothing is closed with SLOW_CONSUMER (write_deadline)', async () => {
+  test('write_deadline_ms: a frozen reader whose socket takes nothing is closed with SLOW_CONSUMER (write_deadline)', async (t) => {
     const h = await startTestServer({
       server: { write_deadline_ms: 200 },
       topics: [{ name: 'feed', routing: 'Fanout', buffer_size: 100_000, max_message_size: 8192 }],
     });
-    const frozen = await subscriber(h, 'frozen', 'feed', true);
+    t.after(() => h.stop());
+    await subscriber(h, 'frozen', 'feed', true);
     const healthy = await subscriber(h, 'healthy', 'feed', false);
     const pub = await h.client('pub');
     let sent = 0;
@@ -96,16 +96,15 @@ describe('slow consumers', () => {
       got.every((f) => f.op === 'MSG'),
       'the healthy subscriber lost nothing',
     );
-    frozen.destroy();
-    await h.stop();
   });
 
-  test('max_pending_bytes: output the socket cannot take beyond the cap closes the connection as SLOW_CONSUMER (pending_bytes)', async () => {
+  test('max_pending_bytes: output the socket cannot take beyond the cap closes the connection as SLOW_CONSUMER (pending_bytes)', async (t) => {
     const h = await startTestServer({
       server: { max_pending_bytes: 64 * 1024 },
       topics: [{ name: 'bulk', routing: 'Fanout', max_message_size: 2 * 1024 * 1024 }],
     });
-    const frozen = await subscriber(h, 'frozen', 'bulk', true);
+    t.after(() => h.stop());
+    await subscriber(h, 'frozen', 'bulk', true);
     const pub = await h.client('pub');
     // One message larger than any socket buffer: most of it stays pending.
     pub.send(encodePub('bulk', Buffer.alloc(2 * 1024 * 1024), 1));
@@ -115,16 +114,15 @@ describe('slow consumers', () => {
     assert.equal(info.detail, 'pending_bytes');
     pub.send(encodePing());
     assert.deepEqual(await pub.next(), { op: 'PONG' }, 'the publisher is unaffected');
-    frozen.destroy();
-    await h.stop();
   });
 });
 
 describe('overflow = "block"', () => {
-  test('a full queue pauses the publisher until a consumer makes room; nothing is lost, others are unaffected', async () => {
+  test('a full queue pauses the publisher until a consumer makes room; nothing is lost, others are unaffected', async (t) => {
     const h = await startTestServer({
       topics: [{ name: 'jobs', routing: 'Queue', buffer_size: 5, overflow: 'block' }],
     });
+    t.after(() => h.stop());
     const pub = await h.client('blocked-pub');
     const total = 20;
     pub.send(
@@ -157,6 +155,5 @@ describe('overflow = "block"', () => {
       [...Array.from({ length: total - 5 }, (_, i) => i + 6), 'PONG'],
       'the held publishes and the PING behind them resume in order',
     );
-    await h.stop();
   });
 });

@@ -32,13 +32,14 @@ describe('handshake', () => {
     await h.closesWhere((i) => i.reason === 'HANDSHAKE_TIMEOUT');
   });
 
-  test('the handshake deadline is absolute: dribbling bytes of a HELLO does not extend it', async () => {
+  test('the handshake deadline is absolute: dribbling bytes of a HELLO does not extend it', async (t) => {
     const c = await RawClient.connect(h.unix);
     const hello = encodeHello('dribbler');
     let i = 0;
     const timer = setInterval(() => {
       if (i < hello.length - 1) c.send(hello.subarray(i, ++i));
     }, 40);
+    t.after(() => clearInterval(timer));
     const frames = await c.untilClosed();
     clearInterval(timer);
     assert.deepEqual(frames.map(errFields), [{ code: 'HANDSHAKE_TIMEOUT', refOp: 0, ref: 0 }]);

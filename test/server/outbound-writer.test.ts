@@ -118,8 +118,9 @@ describe('OutboundWriter', () => {
 });
 
 describe('OutboundWriter and the socket high-water mark', () => {
-  test('a write above the high-water mark that the kernel takes whole does not hold back the next flush', async () => {
+  test('a write above the high-water mark that the kernel takes whole does not hold back the next flush', async (t) => {
     const pair = await socketPair();
+    t.after(() => pair.close());
     const { writer } = setup(pair, { batchSize: 1 });
     const received = readBytes(pair.client, 32 * 1024 + 8);
     writer.writeFrame(Buffer.alloc(32 * 1024));
@@ -128,11 +129,11 @@ describe('OutboundWriter and the socket high-water mark', () => {
     assert.equal(writer.queuedFrames, 0, 'written at once, not after a drain');
     await received;
     writer.close();
-    await pair.close();
   });
 
-  test('a backlog left by writes that returned true ends when the socket catches up, and the owner hears of it', async () => {
+  test('a backlog left by writes that returned true ends when the socket catches up, and the owner hears of it', async (t) => {
     const pair = await socketPair();
+    t.after(() => pair.close());
     pair.client.pause();
     const { writer, owner } = setup(pair, { batchSize: 1 });
     for (let i = 0; i < 10_000 && writer.writable; i++) writer.writeFrame(Buffer.alloc(4096));
@@ -141,13 +142,13 @@ describe('OutboundWriter and the socket high-water mark', () => {
     while (owner.writables === 0) await nextTick();
     assert.equal(writer.writable, true);
     writer.close();
-    await pair.close();
   });
 });
 
 describe('OutboundWriter against a reader that never reads', () => {
-  test('pending bytes over max_pending_bytes are reported to the owner', async () => {
+  test('pending bytes over max_pending_bytes are reported to the owner', async (t) => {
     const pair = await socketPair();
+    t.after(() => pair.close());
     pair.client.pause();
     const { writer, owner } = setup(pair, { maxPendingBytes: 256 * 1024 });
     const payload = Buffer.alloc(16 * 1024);
@@ -160,13 +161,13 @@ describe('OutboundWriter against a reader that never reads', () => {
     assert.equal(writer.writable, false, 'a backed-up socket is not writable');
     assert.ok(writer.stalledFor(performance.now() + 60_000) > 0, 'the stall is measured');
     writer.close();
-    await pair.close();
   });
 });
 
 describe('FlushScheduler', () => {
-  test('after a read batch, output older than flush_interval_ms is flushed before the tick ends', async () => {
+  test('after a read batch, output older than flush_interval_ms is flushed before the tick ends', async (t) => {
     const pair = await socketPair();
+    t.after(() => pair.close());
     const { writer, scheduler } = setup(pair, {}, 2);
     writer.writeFrame(frame(1));
     scheduler.afterRead();
@@ -178,11 +179,11 @@ describe('FlushScheduler', () => {
     scheduler.afterRead();
     assert.equal(writer.queuedFrames, 0);
     writer.close();
-    await pair.close();
   });
 
-  test('with flush_interval_ms = 0 only the end of the tick flushes', async () => {
+  test('with flush_interval_ms = 0 only the end of the tick flushes', async (t) => {
     const pair = await socketPair();
+    t.after(() => pair.close());
     const { writer, scheduler } = setup(pair, {}, 0);
     writer.writeFrame(frame(1));
     scheduler.afterRead();
@@ -190,6 +191,5 @@ describe('FlushScheduler', () => {
     await nextTick();
     assert.equal(writer.queuedFrames, 0);
     writer.close();
-    await pair.close();
   });
 });

@@ -45,11 +45,12 @@ async function drain(c: RawClient, total: number): Promise<{ delivered: number[]
 }
 
 describe('publisher_stall_ms', () => {
-  test('a frozen subscriber pauses a publisher once, for at most the bound, and stays subject to the slow-consumer limits', async () => {
+  test('a frozen subscriber pauses a publisher once, for at most the bound, and stays subject to the slow-consumer limits', async (t) => {
     const h = await startTestServer({
       performance: { publisher_stall_ms: 1000 },
       topics: [{ name: 'feed', routing: 'Fanout', buffer_size: 100_000, max_message_size: 65536 }],
     });
+    t.after(() => h.stop());
     const frozen = await subscribe(h, 'frozen', 'feed');
     frozen.socket.pause();
     const pub = await h.client('pub');
@@ -63,16 +64,15 @@ describe('publisher_stall_ms', () => {
     assert.equal(pausesOf(h, 'pub'), 1, 'one pause, ended by the bound, not one per round');
     assert.equal(h.server.broker.topicStats('feed').published, rounds * 20);
     assert.ok(pausesOf(h, 'frozen') === 0, 'the frozen subscriber is still connected');
-    frozen.destroy();
-    await h.stop();
   });
 
-  test('a frozen subscriber is still closed by write_deadline_ms while publishers go on', async () => {
+  test('a frozen subscriber is still closed by write_deadline_ms while publishers go on', async (t) => {
     const h = await startTestServer({
       server: { write_deadline_ms: 200 },
       performance: { publisher_stall_ms: 1000 },
       topics: [{ name: 'feed', routing: 'Fanout', buffer_size: 100_000, max_message_size: 65536 }],
     });
+    t.after(() => h.stop());
     const frozen = await subscribe(h, 'frozen', 'feed');
     frozen.socket.pause();
     const pub = await h.client('pub');
@@ -90,19 +90,18 @@ describe('publisher_stall_ms', () => {
     const info = await closing;
     assert.equal(info.reason, 'SLOW_CONSUMER');
     assert.equal(info.detail, 'write_deadline');
-    frozen.destroy();
-    await h.stop();
   });
 
   for (const [stallMs, lossless] of [
     [0, false],
     [1000, true],
   ] as const) {
-    test(`a fast publisher and a healthy subscriber that pauses reading for a moment: ${lossless ? 'with publisher_stall_ms nothing is lost' : 'with publisher_stall_ms = 0 the subscriber lags'}`, async () => {
+    test(`a fast publisher and a healthy subscriber that pauses reading for a moment: ${lossless ? 'with publisher_stall_ms nothing is lost' : 'with publisher_stall_ms = 0 the subscriber lags'}`, async (t) => {
       const h = await startTestServer({
         performance: { publisher_stall_ms: stallMs },
         topics: [{ name: 'ticks', routing: 'Fanout', buffer_size: 64, max_message_size: 4096 }],
       });
+      t.after(() => h.stop());
       const sub = await subscribe(h, 'sub', 'ticks');
       const pub = await h.client('pub');
       const total = 4000;
@@ -124,7 +123,6 @@ describe('publisher_stall_ms', () => {
         assert.ok(lagged > 0, 'without the pause the subscriber falls out of the ring');
         assert.equal(pausesOf(h, 'pub'), 0);
       }
-      await h.stop();
     });
   }
 });

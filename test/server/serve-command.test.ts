@@ -3,8 +3,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { lstat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestContext, test } from 'node:test';
 import { encodePub, encodeSub, StartKind } from '../../src/protocol/index.ts';
+import { killAfter } from './helpers/cleanup.ts';
 import { RawClient } from './helpers/raw-client.ts';
 import { tempDir } from './helpers/socket-pair.ts';
 
@@ -19,12 +20,14 @@ interface Serve {
   stderr(): string;
 }
 
-function serve(args: string[], env: Record<string, string> = {}): Serve {
+/** Spawns `mycelium serve`; killed after test `t` if it is still running then. */
+function serve(t: TestContext, args: string[], env: Record<string, string> = {}): Serve {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', ...args], {
     // serve starts the metrics listener: an ephemeral port, never the fixed 9464.
     env: { ...process.env, MYCELIUM_METRICS__PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  killAfter(t, child);
   const lines: Record<string, unknown>[] = [];
   const waiters: (() => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (text) => {
@@ -58,9 +61,9 @@ describe('mycelium serve', () => {
   });
   after(() => cleanup());
 
-  test('flags win over env; SIGTERM drains, removes the socket file and exits 0', async () => {
+  test('flags win over env; SIGTERM drains, removes the socket file and exits 0', async (t) => {
     const path = join(dir, 'flag.sock');
-    const s = serve(['--socket', path, '--port', '0'], {
+    const s = serve(t, ['--socket', path, '--port', '0'], {
       MYCELIUM_SERVER__SOCKET_PATH: join(dir, 'env.sock'),
     });
     const listening = await s.line(/^mycelium listening$/);
@@ -73,7 +76,7 @@ describe('mycelium serve', () => {
     await assert.rejects(lstat(path), { code: 'ENOENT' });
   });
 
-  test('a second signal during the drain exits at once with code 1', async () => {
+  test('a second signal during the drain exits at once with code 1', async (t) => {
     const file = join(dir, 'broker.toml');
     await writeFile(
       file,
@@ -88,9 +91,10 @@ describe('mycelium serve', () => {
         'ack = "manual"',
       ].join('\n'),
     );
-    const s = serve(['-c', file]);
+    const s = serve(t, ['-c', file]);
     const listening = await s.line(/^mycelium listening$/);
     const consumer = await RawClient.ready({ path: String(listening.unix) }, 'holder');
+    t.after(() => consumer.destroy());
     consumer.send(encodeSub(1, 'jobs', StartKind.New, 0));
     await consumer.next();
     consumer.send(encodePub('jobs', Buffer.from('never acked'), 1));
@@ -99,11 +103,10 @@ describe('mycelium serve', () => {
     await s.line(/^shutting down: draining$/);
     s.child.kill('SIGTERM');
     assert.equal(await s.exit, 1);
-    consumer.destroy();
   });
 
-  test('an invalid flag value is reported and exits 1 without listening', async () => {
-    const s = serve(['--port', '70000', '--socket', join(dir, 'never.sock')]);
+  test('an invalid flag value is reported and exits 1 without listening', async (t) => {
+    const s = serve(t, ['--port', '70000', '--socket', join(dir, 'never.sock')]);
     assert.equal(await s.exit, 1);
     assert.match(s.stderr(), /CONFIG_INVALID[\s\S]*--port/);
     await assert.rejects(lstat(join(dir, 'never.sock')), { code: 'ENOENT' });

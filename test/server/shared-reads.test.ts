@@ -50,9 +50,10 @@ function assertPayloads(frames: Frame[], first: number, what: string): void {
 const TOPIC_LIMITS = { max_message_size: 400_000 };
 
 describe('shared read buffer', () => {
-  test('an accepted socket reads through the shared buffer on this Node, with pause, resume and FIN', async () => {
+  test('an accepted socket reads through the shared buffer on this Node, with pause, resume and FIN', async (t) => {
     const chunks: Buffer[] = [];
     const server = createServer({ pauseOnConnect: true });
+    t.after(() => server.close());
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const accepted = new Promise<Socket>((resolve) => {
@@ -60,7 +61,9 @@ describe('shared read buffer', () => {
     });
     const port = (server.address() as { port: number }).port;
     const client = connect(port, '127.0.0.1');
+    t.after(() => client.destroy());
     const socket = await accepted;
+    t.after(() => socket.destroy());
     // Fails if a Node upgrade took away what the takeover needs: reads still work, but each one
     // allocates again (see shared-reads.ts).
     assert.equal(sharedReads(socket), true, 'the accepted socket reads into the shared buffer');
@@ -78,12 +81,11 @@ describe('shared read buffer', () => {
     socket.resume();
     await once(socket, 'end');
     assert.ok(Buffer.concat(chunks).equals(sent), 'every byte, in order');
-    socket.destroy();
-    server.close();
   });
 
-  test("where the handle cannot take a caller buffer, the socket keeps Node's own reads", async () => {
+  test("where the handle cannot take a caller buffer, the socket keeps Node's own reads", async (t) => {
     const server = createServer({ pauseOnConnect: true });
+    t.after(() => server.close());
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const accepted = new Promise<Socket>((resolve) => {
@@ -95,15 +97,15 @@ describe('shared read buffer', () => {
       });
     });
     const client = connect((server.address() as { port: number }).port, '127.0.0.1');
+    t.after(() => client.destroy());
     const socket = await accepted;
+    t.after(() => socket.destroy());
     assert.equal(sharedReads(socket), false);
     const chunks: Buffer[] = [];
     onReads(socket, (chunk) => chunks.push(Buffer.from(chunk)));
     client.end(Buffer.from('over the fallback'));
     await once(socket, 'end');
     assert.equal(Buffer.concat(chunks).toString(), 'over the fallback');
-    socket.destroy();
-    server.close();
   });
 
   test('fanout: live and catch-up deliveries carry the exact bytes published', async (t) => {

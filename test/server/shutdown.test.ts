@@ -18,7 +18,7 @@ function payloadsOf(frames: Frame[]): string[] {
 }
 
 describe('graceful shutdown', () => {
-  test('every confirmed message reaches the subscribers, later publishes get SHUTTING_DOWN, then all close', async () => {
+  test('every confirmed message reaches the subscribers, later publishes get SHUTTING_DOWN, then all close', async (t) => {
     const h = await startTestServer({
       server: { shutdown_grace_ms: 5000 },
       topics: [
@@ -26,6 +26,8 @@ describe('graceful shutdown', () => {
         { name: 'tasks', routing: 'Queue', ack: 'manual', prefetch: 8 },
       ],
     });
+    // The tests here shut the server down themselves; stop() afterwards closes what is left.
+    t.after(() => h.stop());
     const fans = [await h.client('fan-1'), await h.client('fan-2', { tcp: true })];
     for (const f of fans) {
       f.send(encodeSub(1, 'news', StartKind.New, 0));
@@ -91,14 +93,14 @@ describe('graceful shutdown', () => {
     assert.deepEqual([...reasons], ['SHUTTING_DOWN']);
     await assert.rejects(lstat(h.server.addresses.unix), { code: 'ENOENT' }, 'the socket file is removed');
     await assert.rejects(RawClient.connect(h.tcp), 'the TCP listener is closed');
-    await h.stop();
   });
 
-  test('shutdown waits at most shutdown_grace_ms for acks that never come', async () => {
+  test('shutdown waits at most shutdown_grace_ms for acks that never come', async (t) => {
     const h = await startTestServer({
       server: { shutdown_grace_ms: 100 },
       topics: [{ name: 'stuck', routing: 'Queue', ack: 'manual' }],
     });
+    t.after(() => h.stop());
     const lazy = await h.client('lazy');
     lazy.send(encodeSub(1, 'stuck', StartKind.New, 0));
     await lazy.next();
@@ -110,17 +112,16 @@ describe('graceful shutdown', () => {
     const rest = await lazy.untilClosed();
     assert.equal(errFields(rest.at(-1)!).code, 'SHUTTING_DOWN');
     assert.equal((await h.closeOf('lazy')).reason, 'SHUTTING_DOWN');
-    await h.stop();
   });
 
-  test('a client that connects before the drain but says HELLO during it is refused with SHUTTING_DOWN', async () => {
+  test('a client that connects before the drain but says HELLO during it is refused with SHUTTING_DOWN', async (t) => {
     const h = await startTestServer();
+    t.after(() => h.stop());
     const c = await RawClient.connect(h.unix);
     const done = h.server.shutdown();
     c.send(encodeHello('too-late'));
     const frames = await c.untilClosed();
     assert.equal(errFields(frames[0]!).code, 'SHUTTING_DOWN');
     await done;
-    await h.stop();
   });
 });

@@ -84,6 +84,12 @@ export async function spawnConsumer(
     });
     proc.once('exit', (code) => reject(new Error(`consumer ${name} exited (${code}) before subscribing`)));
   });
-  await guard(ready, 60_000, `consumer ${name} ready`);
+  try {
+    await guard(ready, 60_000, `consumer ${name} ready`);
+  } catch (err) {
+    // Not handed to the caller, so nobody else would end it.
+    proc.kill('SIGKILL');
+    throw err;
+  }
   return { name, proc, exited };
 }

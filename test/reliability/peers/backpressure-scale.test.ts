@@ -5,7 +5,8 @@
  * much the server's RSS grew, and what the healthy ones lost. S1: 2 000 idle raw subscribers (10 000
  * in the soak tier): RSS per connection and one broadcast's delivered count and fan-out p99.
  */
-import { describe, test } from 'node:test';
+import type { Socket } from 'node:net';
+import { afterEach, describe, test } from 'node:test';
 import { memoryOf, RssSampler } from '../helpers/child.ts';
 import { percentile, recordInfo, SOAK } from '../helpers/results.ts';
 import { until } from '../helpers/wire-client.ts';
@@ -14,15 +15,24 @@ import { type PeerBroker, type PeerName, rawConnect, skipPeer, startPeer } from 
 const MiB = 1024 * 1024;
 const PEER_NAMES: PeerName[] = ['nats', 'redis'];
 
+/**
+ * What a test opened, closed after it in reverse order (clients, then the peer), also when it
+ * failed part way: a client or timer left open would keep the file running.
+ */
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
 async function b1(peer: PeerBroker): Promise<void> {
   const id = `B1@${peer.name}`;
   const count = SOAK ? 1_000_000 : 100_000;
   const healthy: { got: number; lost: number }[] = [];
-  const clients = [];
   for (let i = 0; i < 3; i++) {
     const state = { got: 0, lost: 0 };
     let expected = 0;
     const c = await peer.client(`healthy-${i}`);
+    cleanups.push(() => c.close());
     await c.subscribe('ticks', (payload) => {
       const seq = Buffer.from(payload.buffer, payload.byteOffset, payload.length).readUInt32BE(0);
       if (seq !== expected) state.lost += Math.abs(seq - expected);
@@ -30,9 +40,9 @@ async function b1(peer: PeerBroker): Promise<void> {
       state.got++;
     });
     healthy.push(state);
-    clients.push(c);
   }
   const frozen = await rawConnect(peer);
+  cleanups.push(() => frozen.destroy());
   let subscribed = '';
   frozen.on('data', (b: Buffer) => {
     subscribed += b.toString('latin1');
@@ -40,8 +50,10 @@ async function b1(peer: PeerBroker): Promise<void> {
   frozen.write(peer.rawSubscribe('ticks', 'frozen'));
   await until(() => subscribed.includes(peer.subscribedText), 'the frozen subscriber is subscribed');
   const pub = await peer.client('pub');
+  cleanups.push(() => pub.close());
   const baseline = memoryOf(peer.pid).rss;
   const sampler = new RssSampler(peer.pid);
+  cleanups.push(() => sampler.stop());
   frozen.pause();
   (frozen as unknown as { _handle?: { readStop?: () => void } })._handle?.readStop?.();
   const frozenAt = performance.now();
@@ -55,6 +67,7 @@ async function b1(peer: PeerBroker): Promise<void> {
       }
     });
   }, 50);
+  cleanups.push(() => clearInterval(poll));
   let sent = 0;
   const slowest = (): number => Math.min(...healthy.map((s) => s.got));
   const endBy = performance.now() + 30_000;
@@ -95,25 +108,26 @@ async function b1(peer: PeerBroker): Promise<void> {
     'MiB',
   );
   recordInfo(id, 'messages published (1 KiB each)', sent, 'count');
-  frozen.destroy();
-  for (const c of clients) await c.close();
-  await pub.close();
 }
 
 async function s1(peer: PeerBroker): Promise<void> {
   const id = `S1@${peer.name}`;
   const n = Number(process.env.MYCELIUM_S1_CONNECTIONS ?? (SOAK ? 10_000 : 2_000));
   const before = memoryOf(peer.pid).rss;
-  const sockets = [];
+  const sockets: Socket[] = [];
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+  });
   const received = new Uint32Array(n);
   const latency: number[] = [];
   let sentAt = 0;
   let marker = 'none';
   for (let i = 0; i < n; i += 100) {
-    const batch = await Promise.all(
+    await Promise.all(
       Array.from({ length: Math.min(100, n - i) }, async (_, j) => {
         const k = i + j;
         const s = await rawConnect(peer);
+        sockets.push(s);
         let text = '';
         s.on('data', (b: Buffer) => {
           const chunk = b.toString('latin1');
@@ -128,13 +142,12 @@ async function s1(peer: PeerBroker): Promise<void> {
         s.write(peer.rawSubscribe('bcast', `s${k}`));
         await until(() => text.includes(peer.subscribedText), `subscriber ${k} is subscribed`, 30_000);
         text = '';
-        return s;
       }),
     );
-    sockets.push(...batch);
   }
   const after = memoryOf(peer.pid).rss;
   const pub = await peer.client('bcast-pub');
+  cleanups.push(() => pub.close());
   marker = 'BCAST-ROUND-1';
   sentAt = performance.now();
   pub.publish('bcast', Buffer.from(marker));
@@ -153,27 +166,19 @@ async function s1(peer: PeerBroker): Promise<void> {
     'KiB',
   );
   recordInfo(id, 'broadcast fan-out p99', Number(percentile(latency, 99).toFixed(1)), 'ms');
-  for (const s of sockets) s.destroy();
-  await pub.close();
 }
 
 for (const name of PEER_NAMES) {
   describe(`peer ${name}: B1 and S1 (context)`, { skip: skipPeer(name) }, () => {
     test(`B1@${name}: a frozen subscriber at full publish rate`, async () => {
       const peer = await startPeer(name);
-      try {
-        await b1(peer);
-      } finally {
-        await peer.stop();
-      }
+      cleanups.push(() => peer.stop());
+      await b1(peer);
     });
     test(`S1@${name}: idle subscriber connections and one broadcast`, async () => {
       const peer = await startPeer(name);
-      try {
-        await s1(peer);
-      } finally {
-        await peer.stop();
-      }
+      cleanups.push(() => peer.stop());
+      await s1(peer);
     });
   });
 }

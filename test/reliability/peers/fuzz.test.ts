@@ -4,7 +4,7 @@
  * tier) while a heartbeat publisher and subscriber run on the side through the peer's own client.
  * Figures: crashed or not, heartbeat gaps, RSS growth.
  */
-import { describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { memoryOf, RssSampler } from '../helpers/child.ts';
 import { recordInfo, rng, SOAK } from '../helpers/results.ts';
 import { until } from '../helpers/wire-client.ts';
@@ -12,6 +12,15 @@ import { type PeerBroker, type PeerName, rawConnect, skipPeer, startPeer } from 
 
 const MiB = 1024 * 1024;
 const random = rng();
+
+/**
+ * What a test opened, closed after it in reverse order (clients, then the peer), also when it
+ * failed part way: a client or timer left open would keep the file running.
+ */
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
 const int = (n: number): number => Math.floor(random() * n);
 
 function fuzzChunk(seeds: Buffer[]): Buffer {
@@ -46,6 +55,7 @@ async function p4(peer: PeerBroker): Promise<void> {
   const seconds = Number(process.env.MYCELIUM_P4_SECONDS ?? (SOAK ? 60 : 10));
   const connections = 50;
   const sub = await peer.client('heartbeat-sub');
+  cleanups.push(() => sub.close().catch(() => {}));
   let expected = 0;
   let gaps = 0;
   let received = 0;
@@ -56,14 +66,17 @@ async function p4(peer: PeerBroker): Promise<void> {
     received++;
   });
   const pub = await peer.client('heartbeat-pub');
+  cleanups.push(() => pub.close().catch(() => {}));
   let sent = 0;
   const beat = setInterval(() => {
     const b = Buffer.alloc(4);
     b.writeUInt32BE(sent++, 0);
     pub.publish('heartbeat', b);
   }, 5);
+  cleanups.push(() => clearInterval(beat));
   const idle = memoryOf(peer.pid).rss;
   const sampler = new RssSampler(peer.pid, 100);
+  cleanups.push(() => sampler.stop());
   const stats = { connections: 0, bytes: 0 };
   const end = Date.now() + seconds * 1000;
   await Promise.all(
@@ -91,19 +104,14 @@ async function p4(peer: PeerBroker): Promise<void> {
     `${stats.connections} / ${stats.bytes}`,
     '',
   );
-  await sub.close().catch(() => {});
-  await pub.close().catch(() => {});
 }
 
 for (const name of ['nats', 'redis'] as PeerName[]) {
   describe(`peer ${name}: P4 (context)`, { skip: skipPeer(name) }, () => {
     test(`P4@${name}: garbage to the port with a heartbeat on the side`, async () => {
       const peer = await startPeer(name);
-      try {
-        await p4(peer);
-      } finally {
-        await peer.stop();
-      }
+      cleanups.push(() => peer.stop());
+      await p4(peer);
     });
   });
 }
