@@ -2,10 +2,11 @@
  * The brokers of one suite run: which are available, one long-lived process per broker for the
  * throughput and latency rows, fresh ones for the memory rows, and restart after a crash.
  */
+import { startFloor } from './floor.ts';
 import { myceliumMissing, startMycelium } from './mycelium-broker.ts';
 import { cpuSecondsOf } from './proc.ts';
 import { type Broker, ensurePeers, startNats, startRedis, versionOf, waitReady } from './peers.ts';
-import { type BrokerId, brokerOf, type Endpoint, type SystemId } from './types.ts';
+import { ALL_SYSTEMS, type BrokerId, brokerOf, type Endpoint, type SystemId } from './types.ts';
 
 /** How long a broker may take to accept connections (Mycelium compiles its TS on start). */
 const START_TIMEOUT_MS = 30_000;
@@ -21,7 +22,7 @@ export class BrokerSet {
 
   constructor(dir: string, only: readonly BrokerId[], log: (line: string) => void) {
     this.#dir = dir;
-    const peers = only.filter((b): b is 'nats' | 'redis' => b !== 'mycelium');
+    const peers = only.filter((b): b is 'nats' | 'redis' => b === 'nats' || b === 'redis');
     const { binaries, skipped } = ensurePeers(peers, log);
     this.#binaries = binaries;
     Object.assign(this.skipped, skipped);
@@ -31,6 +32,7 @@ export class BrokerSet {
       else this.available.push('mycelium');
     }
     for (const peer of peers) if (binaries[peer]) this.available.push(peer);
+    if (only.includes('floor')) this.available.push('floor');
   }
 
   /** Versions of the peer servers, for the report. */
@@ -42,8 +44,7 @@ export class BrokerSet {
 
   /** Systems served by the available brokers, in table order. */
   systems(): SystemId[] {
-    const all: SystemId[] = ['mycelium-unix', 'mycelium-tcp', 'nats', 'redis'];
-    return all.filter((s) => this.available.includes(brokerOf(s)));
+    return ALL_SYSTEMS.filter((s) => this.available.includes(brokerOf(s)));
   }
 
   /** Starts a new process of `id` and waits until it accepts connections. */
@@ -53,7 +54,8 @@ export class BrokerSet {
     let broker: Broker;
     if (id === 'mycelium') broker = await startMycelium(dir, tag);
     else if (id === 'nats') broker = await startNats(this.#binaries.nats!, dir, tag);
-    else broker = await startRedis(this.#binaries.redis!, dir, tag);
+    else if (id === 'redis') broker = await startRedis(this.#binaries.redis!, dir, tag);
+    else broker = await startFloor(dir, tag);
     await waitReady(broker, START_TIMEOUT_MS);
     return broker;
   }

@@ -19,13 +19,14 @@ export interface Options {
 export const USAGE = `usage: npm run bench:compare [-- options]
   --quick            tiny counts, 1 run, no timing judged (fails only on crashes and lost messages)
   --runs N           repetitions, medians reported (default 3; 1 with --quick)
-  --only LIST        brokers to run: mycelium,nats,redis (default all)
+  --only LIST        brokers to run: mycelium,nats,redis,floor (default all; floor is the Node
+                     floor, a reference in the raw latency rows: bench/compare/floor-relay.ts)
   --sections LIST    raw,client,latency,memory (default all)
   --match TEXT       only measurements whose id contains TEXT, e.g. raw-one-16 (ids: <api>-<one|fanout|queue>-<16|1024>,
                      <api>-latency-<inflight|rate>, memory)
   --out DIR          where the .json/.md/.svg go (default bench/results/; a temp dir with --quick)`;
 
-const BROKERS: readonly BrokerId[] = ['mycelium', 'nats', 'redis'];
+const BROKERS: readonly BrokerId[] = ['mycelium', 'nats', 'redis', 'floor'];
 
 function list<T extends string>(
   flag: string,

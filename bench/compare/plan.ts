@@ -49,6 +49,13 @@ export interface LatencyMeasurement {
   readonly rate: number;
   /** p50, p99, p99.9 rows, in that order. */
   readonly rows: readonly [RowDef, RowDef, RowDef];
+  /**
+   * One in flight: the broker's CPU time (user + system) per message. With nothing else to do, a
+   * broker's answer to one message is mostly waking up, and how it waits (sleeping in epoll, or
+   * spinning a while first, as the Go runtime does) trades CPU for latency: this row shows the
+   * CPU side of that trade.
+   */
+  readonly cpuRow?: RowDef;
 }
 
 export interface MemoryMeasurement {
@@ -129,6 +136,16 @@ function latencyRows(api: Api, mode: 'inflight' | 'rate', quick: boolean): Laten
     warmup: mode === 'inflight' ? (quick ? 50 : 1_000) : quick ? 500 : 5_000,
     rate,
     rows: [row('p50', 'p50'), row('p99', 'p99'), row('p99.9', 'p999')],
+    ...(mode === 'inflight'
+      ? {
+          cpuRow: {
+            id: `${id}-cpu`,
+            label: `${api} latency ${what}: broker CPU per message`,
+            unit: 'CPU µs',
+            better: 'lower',
+          },
+        }
+      : {}),
   };
 }
 
@@ -165,6 +182,7 @@ export function buildPlan(quick: boolean, sections: readonly Section[]): Measure
 
 /** The rows a measurement fills. */
 export function rowsOf(m: Measurement): readonly RowDef[] {
-  if (m.kind !== 'throughput') return m.rows;
-  return m.cpuRow === undefined ? [m.row] : [m.row, m.cpuRow];
+  if (m.kind === 'memory') return m.rows;
+  const rows = m.kind === 'throughput' ? [m.row] : m.rows;
+  return m.cpuRow === undefined ? rows : [...rows, m.cpuRow];
 }

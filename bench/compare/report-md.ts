@@ -19,6 +19,7 @@ const TITLES: Record<SystemId, string> = {
   'mycelium-tcp': 'Mycelium (tcp)',
   nats: 'nats-server',
   redis: 'redis-server',
+  'node-floor': 'Node floor (tcp)',
 };
 
 /** A figure in its row's unit, short enough for a table cell. */
@@ -82,6 +83,7 @@ export function renderMarkdown(
     '↑ higher is better, ↓ lower is better. _Italic_: the best peer. Ratio = Mycelium / best peer; **bold** where Mycelium is ahead.',
     '(−N †): N messages lost over all runs through the broker’s own overflow policy (LAGGED, slow consumer disconnected);',
     '(−N ‼): lost with no policy to explain it — a bug.',
+    'Node floor: not a broker and not a peer, a Node process that only turns each PUB into a MSG and writes it (bench/compare/floor-relay.ts); what any broker written in Node pays for one message in flight (those rows only).',
   );
   if (failures.length > 0) {
     lines.push('', '## Failures', '');

@@ -17,8 +17,13 @@ import { runLatency } from './workloads/latency.ts';
 import { runMemory } from './workloads/memory.ts';
 import { runThroughput } from './workloads/throughput.ts';
 
-/** Whether a system has no meaning for a measurement (Redis has no queue groups). */
+/**
+ * Whether a system has no meaning for a measurement: Redis has no queue groups, and the Node
+ * floor (floor-relay.ts) is a reference for one raw message in flight only. It writes each
+ * message on its own, so under a steady rate it is no floor: batching is a broker's job.
+ */
 export function notApplicable(m: Measurement, system: SystemId): boolean {
+  if (system === 'node-floor') return !(m.kind === 'latency' && m.api === 'raw' && m.mode === 'inflight');
   return m.kind === 'throughput' && m.pattern === 'queue' && system === 'redis';
 }
 
@@ -63,7 +68,10 @@ async function runCell(
     const endpoint = await brokers.endpoint(system);
     return runThroughput(m, system, endpoint, run, settleMs, () => brokers.cpuSeconds(system));
   }
-  if (m.kind === 'latency') return runLatency(m, system, await brokers.endpoint(system), run);
+  if (m.kind === 'latency') {
+    const endpoint = await brokers.endpoint(system);
+    return runLatency(m, system, endpoint, run, () => brokers.cpuSeconds(system));
+  }
   const broker = await brokers.start(brokerOf(system));
   try {
     return await runMemory(m, system, broker, run, quick ? 200 : undefined);

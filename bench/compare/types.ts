@@ -4,21 +4,31 @@
  * exchange these objects as JSON over the Node IPC channel.
  */
 
-/** A broker process the suite starts. */
-export type BrokerId = 'mycelium' | 'nats' | 'redis';
+/** A broker process the suite starts ('floor': bench/compare/floor-relay.ts, a reference, not a peer). */
+export type BrokerId = 'mycelium' | 'nats' | 'redis' | 'floor';
 
 /** A column of the results: a broker reached over one transport. */
-export type SystemId = 'mycelium-unix' | 'mycelium-tcp' | 'nats' | 'redis';
+export type SystemId = 'mycelium-unix' | 'mycelium-tcp' | 'nats' | 'redis' | 'node-floor';
 
 /** Every system, in table order. */
-export const ALL_SYSTEMS: readonly SystemId[] = ['mycelium-unix', 'mycelium-tcp', 'nats', 'redis'];
+export const ALL_SYSTEMS: readonly SystemId[] = [
+  'mycelium-unix',
+  'mycelium-tcp',
+  'nats',
+  'redis',
+  'node-floor',
+];
 
-/** The peers Mycelium is compared against (its own two transports are not peers). */
+/**
+ * The peers Mycelium is compared against (its own two transports are not peers, nor is the Node
+ * floor, which is not a broker: it shows what any Node process pays, see floor-relay.ts).
+ */
 export const PEER_SYSTEMS: readonly SystemId[] = ['nats', 'redis'];
 
 /** Which broker serves a system. */
 export function brokerOf(system: SystemId): BrokerId {
-  return system === 'mycelium-unix' || system === 'mycelium-tcp' ? 'mycelium' : system;
+  if (system === 'mycelium-unix' || system === 'mycelium-tcp') return 'mycelium';
+  return system === 'node-floor' ? 'floor' : system;
 }
 
 /** Where a load generator connects. */
