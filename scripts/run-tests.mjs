@@ -16,6 +16,17 @@ function findTests(dir) {
   return found;
 }
 
+/**
+ * A watchdog, not a timed assertion: a test file still running after this long is stopped and
+ * fails the run, so a test that waits forever (a lost frame, a server left open) costs CI minutes,
+ * not its whole time limit. The slowest file takes about a minute here. On Node 20,
+ * --test-timeout bounds each file's process as a whole (`-- --test-timeout=N` overrides it).
+ * Node 20 before 20.11 has no such flag and runs without the watchdog.
+ */
+const WATCHDOG_MS = 10 * 60 * 1000;
+const [major, minor] = process.versions.node.split('.').map(Number);
+const watchdog = major > 20 || (major === 20 && minor >= 11) ? [`--test-timeout=${WATCHDOG_MS}`] : [];
+
 const args = process.argv.slice(2);
 const paths = args.filter((a) => !a.startsWith('-'));
 const flags = args.filter((a) => a.startsWith('-'));
@@ -25,7 +36,7 @@ const files = (paths.length > 0 ? paths : ['test'])
   .sort();
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=2', ...watchdog, ...flags, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
