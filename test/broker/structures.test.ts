@@ -70,6 +70,24 @@ describe('PayloadRing', () => {
     }
   });
 
+  test('a payload that fits nowhere while the arena is wrapped packs both runs, in order', () => {
+    // 16 KiB arena, limit 3: seq 4 wraps to 0 behind seqs 2 and 3, and seq 5 fits neither after
+    // seq 4 nor at the end, so the arena grows with seq 3 first and the wrapped seq 4 after it.
+    const ring = new PayloadRing(3);
+    const sizes = [5000, 5000, 5000, 5000, 6000];
+    const layouts: string[] = [];
+    for (const [k, n] of sizes.entries()) {
+      ring.push(sizedPayload(k + 1, n));
+      const layout: string[] = [];
+      for (let seq = ring.oldest; seq < ring.head; seq++) layout.push(`${seq}@${ring.startOf(seq)}`);
+      layouts.push(layout.join(' '));
+    }
+    assert.equal(layouts[3], '2@5000 3@10000 4@0', 'seq 4 wrapped');
+    assert.equal(layouts[4], '3@0 4@5000 5@10000', 'packed in push order');
+    assert.equal(ring.arenaBytes, 32 * 1024);
+    for (let seq = 3; seq <= 5; seq++) assertSameBytes(ring.get(seq), sizedPayload(seq, sizes[seq - 1]!));
+  });
+
   test('holds the newest payloads of any mix of sizes through wraps, growth and resizes', () => {
     fc.assert(
       fc.property(
@@ -77,11 +95,13 @@ describe('PayloadRing', () => {
           fc.oneof(
             fc.record({ push: fc.integer({ min: 0, max: 70_000 }) }),
             fc.record({ push: fc.integer({ min: 0, max: 300 }) }),
+            // A few of these fill the first 16 KiB arena: wraps, then packs while wrapped.
+            fc.record({ push: fc.integer({ min: 2000, max: 8000 }) }),
             fc.record({ resize: fc.integer({ min: 0, max: 40 }) }),
           ),
           { maxLength: 80 },
         ),
-        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 6 }),
         (ops, initial) => {
           const ring = new PayloadRing(initial);
           let limit = initial;
@@ -115,6 +135,14 @@ describe('PayloadRing', () => {
               assertSameBytes(ring.get(held), p);
               assertSameBytes(ring.bytes.subarray(ring.startOf(held), ring.endOf(held)), p);
             }
+            // The layout packing relies on: end to end in push order, wrapping to 0 at most once.
+            let wraps = 0;
+            for (let held = ring.oldest + 1; held < ring.head; held++) {
+              if (ring.startOf(held) === ring.endOf(held - 1)) continue;
+              assert.equal(ring.startOf(held), 0, `seq ${held} neither follows the one before nor wraps`);
+              wraps++;
+            }
+            assert.ok(wraps <= 1, `${wraps} wraps`);
           }
         },
       ),
