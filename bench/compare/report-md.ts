@@ -80,7 +80,7 @@ export function renderMarkdown(
   }
   lines.push('');
   lines.push(
-    '↑ higher is better, ↓ lower is better. _Italic_: the best peer. Ratio = Mycelium / best peer; **bold** where Mycelium is ahead.',
+    '↑ higher is better, ↓ lower is better. _Italic_: the best peer (by median). Ratio = Mycelium / best peer, the median of the ratios of cells run side by side (same run and round), so it can differ from the ratio of the two medians; **bold** where Mycelium is ahead.',
     '(−N †): N messages lost over all runs through the broker’s own overflow policy (LAGGED, slow consumer disconnected);',
     '(−N ‼): lost with no policy to explain it — a bug.',
     'Node floor: not a broker and not a peer, a Node process that only turns each PUB into a MSG and writes it (bench/compare/floor-relay.ts); what any broker written in Node pays for one message in flight (those rows only).',

@@ -93,7 +93,27 @@ function describe(m: Measurement, cell: CellResult): string {
   return parts.join(' · ');
 }
 
-/** Runs every cell `runs` times and returns them all. */
+/** One cell, or why it was skipped or failed. */
+async function runOrSkip(
+  m: Measurement,
+  system: SystemId,
+  run: number,
+  brokers: BrokerSet,
+  quick: boolean,
+): Promise<CellResult> {
+  const missing = unavailable(m, system);
+  if (missing) return { measurement: m.id, system, run, values: {}, skipped: missing };
+  let cell: CellResult;
+  try {
+    cell = await runCell(m, system, run, brokers, quick);
+  } catch (e) {
+    cell = { measurement: m.id, system, run, values: {}, error: (e as Error).message };
+  }
+  const crash = brokers.crashed(system);
+  return crash ? { ...cell, values: {}, error: `broker crashed: ${crash}` } : cell;
+}
+
+/** Runs every cell `runs` times (latency cells `rounds` times per run) and returns them all. */
 export async function runSuite(
   plan: readonly Measurement[],
   brokers: BrokerSet,
@@ -111,22 +131,15 @@ export async function runSuite(
           : m.kind === 'latency'
             ? m.rows[0].label.replace(/, p50$/, '')
             : 'memory';
-      for (const system of rotate(systems, run + index)) {
-        if (notApplicable(m, system)) continue;
-        const missing = unavailable(m, system);
-        let cell: CellResult;
-        if (missing) cell = { measurement: m.id, system, run, values: {}, skipped: missing };
-        else {
-          try {
-            cell = await runCell(m, system, run, brokers, quick);
-          } catch (e) {
-            cell = { measurement: m.id, system, run, values: {}, error: (e as Error).message };
-          }
-          const crash = brokers.crashed(system);
-          if (crash) cell = { ...cell, values: {}, error: `broker crashed: ${crash}` };
+      const rounds = m.kind === 'latency' ? m.rounds : 1;
+      for (let round = 0; round < rounds; round++) {
+        const tag = rounds > 1 ? `[run ${run}/${runs}, ${round + 1}/${rounds}]` : `[run ${run}/${runs}]`;
+        for (const system of rotate(systems, run + index + round)) {
+          if (notApplicable(m, system)) continue;
+          const cell = await runOrSkip(m, system, run, brokers, quick);
+          cells.push(rounds > 1 ? { ...cell, round } : cell);
+          log(`${tag} ${label} · ${system} · ${describe(m, cell)}`);
         }
-        cells.push(cell);
-        log(`[run ${run}/${runs}] ${label} · ${system} · ${describe(m, cell)}`);
       }
     }
   }

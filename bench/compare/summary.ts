@@ -20,7 +20,10 @@ export interface RowSummary {
   /** Why a system has no figure ('n/a', 'skipped: ...', 'failed: ...'). */
   readonly missing: Partial<Record<SystemId, string>>;
   readonly bestPeer: { readonly system: SystemId; readonly value: number } | null;
-  /** Mycelium / best peer (for lower-is-better rows a ratio below 1 means Mycelium is ahead). */
+  /**
+   * Mycelium / best peer (for lower-is-better rows a ratio below 1 means Mycelium is ahead): the
+   * median of the ratios of cells run side by side (same run and round), see {@link pairedRatio}.
+   */
   readonly ratios: Partial<Record<MyceliumSystem, number>>;
   /** Messages lost over all runs, and whether that was the broker's overflow policy. */
   readonly lost: Partial<Record<SystemId, number>>;
@@ -44,6 +47,29 @@ export function median(values: readonly number[]): number {
 /** Whether `a` is better than `b` for `row`. */
 export function better(row: RowDef, a: number, b: number): boolean {
   return row.better === 'higher' ? a > b : a < b;
+}
+
+/**
+ * The median, over the runs (and rounds) where both have a value, of `system`'s figure divided by
+ * `peer`'s in the same run and round. Those two cells ran a few seconds apart, so a slow spell of
+ * the machine (on a shared 2-core VM the same cell drifts by 20 % and more over a minute) falls on
+ * both: the ratio of two medians would instead compare figures taken minutes apart.
+ */
+export function pairedRatio(
+  row: RowDef,
+  cells: readonly CellResult[],
+  system: SystemId,
+  peer: SystemId,
+): number | undefined {
+  const ratios: number[] = [];
+  for (const c of cells) {
+    const v = c.values[row.id];
+    if (c.system !== system || v === undefined) continue;
+    const twin = cells.find((o) => o.system === peer && o.run === c.run && o.round === c.round);
+    const p = twin?.values[row.id];
+    if (p !== undefined && p > 0) ratios.push(v / p);
+  }
+  return ratios.length > 0 ? median(ratios) : undefined;
 }
 
 /** Summarises every row of `plan` from `cells`; `notApplicable` marks (measurement, system) pairs as n/a. */
@@ -80,8 +106,8 @@ export function summarize(
       }
       const ratios: Partial<Record<MyceliumSystem, number>> = {};
       for (const sys of MYCELIUM_SYSTEMS) {
-        const v = medians[sys];
-        if (v !== undefined && bestPeer && bestPeer.value > 0) ratios[sys] = v / bestPeer.value;
+        const ratio = bestPeer ? pairedRatio(row, mine, sys, bestPeer.system) : undefined;
+        if (ratio !== undefined) ratios[sys] = ratio;
       }
       out.push({
         row,

@@ -5,6 +5,8 @@ export interface CellResult {
   readonly measurement: string;
   readonly system: SystemId;
   readonly run: number;
+  /** Which of a run's rounds (latency cells run several per run); absent: the only one. */
+  readonly round?: number;
   /** Row id → value (in the row's unit). Missing when the cell failed or was skipped. */
   readonly values: Record<string, number>;
   /** Throughput and latency cells: messages published, delivered, expected and lost. */
