@@ -56,6 +56,7 @@ function rotate<T>(items: readonly T[], by: number): T[] {
   return n === 0 ? [] : items.map((_, i) => items[(i + by) % n]!);
 }
 
+/** One cell, or why it was skipped or failed. */
 async function runCell(
   m: Measurement,
   system: SystemId,
@@ -63,21 +64,33 @@ async function runCell(
   brokers: BrokerSet,
   quick: boolean,
 ): Promise<CellResult> {
-  const settleMs = quick ? 500 : 1000;
-  if (m.kind === 'throughput') {
-    const endpoint = await brokers.endpoint(system);
-    return runThroughput(m, system, endpoint, run, settleMs, () => brokers.cpuSeconds(system));
-  }
-  if (m.kind === 'latency') {
-    const endpoint = await brokers.endpoint(system);
-    return runLatency(m, system, endpoint, run, () => brokers.cpuSeconds(system));
-  }
-  const broker = await brokers.start(brokerOf(system));
+  const missing = unavailable(m, system);
+  if (missing) return { measurement: m.id, system, run, values: {}, skipped: missing };
+  const measure = async (): Promise<CellResult> => {
+    if (m.kind === 'throughput') {
+      const endpoint = await brokers.endpoint(system);
+      const settleMs = quick ? 500 : 1000;
+      return runThroughput(m, system, endpoint, run, settleMs, () => brokers.cpuSeconds(system));
+    }
+    if (m.kind === 'latency') {
+      const endpoint = await brokers.endpoint(system);
+      return runLatency(m, system, endpoint, run, () => brokers.cpuSeconds(system));
+    }
+    const broker = await brokers.start(brokerOf(system));
+    try {
+      return await runMemory(m, system, broker, run, quick ? 200 : undefined);
+    } finally {
+      await broker.stop();
+    }
+  };
+  let cell: CellResult;
   try {
-    return await runMemory(m, system, broker, run, quick ? 200 : undefined);
-  } finally {
-    await broker.stop();
+    cell = await measure();
+  } catch (e) {
+    cell = { measurement: m.id, system, run, values: {}, error: (e as Error).message };
   }
+  const crash = brokers.crashed(system);
+  return crash ? { ...cell, values: {}, error: `broker crashed: ${crash}` } : cell;
 }
 
 function describe(m: Measurement, cell: CellResult): string {
@@ -91,26 +104,6 @@ function describe(m: Measurement, cell: CellResult): string {
   if (cell.overflow) parts.push(`overflow: ${cell.overflow}`);
   if (cell.notes?.length) parts.push(`notes: ${cell.notes.join('; ')}`);
   return parts.join(' · ');
-}
-
-/** One cell, or why it was skipped or failed. */
-async function runOrSkip(
-  m: Measurement,
-  system: SystemId,
-  run: number,
-  brokers: BrokerSet,
-  quick: boolean,
-): Promise<CellResult> {
-  const missing = unavailable(m, system);
-  if (missing) return { measurement: m.id, system, run, values: {}, skipped: missing };
-  let cell: CellResult;
-  try {
-    cell = await runCell(m, system, run, brokers, quick);
-  } catch (e) {
-    cell = { measurement: m.id, system, run, values: {}, error: (e as Error).message };
-  }
-  const crash = brokers.crashed(system);
-  return crash ? { ...cell, values: {}, error: `broker crashed: ${crash}` } : cell;
 }
 
 /** Runs every cell `runs` times (latency cells `rounds` times per run) and returns them all. */
@@ -136,7 +129,7 @@ export async function runSuite(
         const tag = rounds > 1 ? `[run ${run}/${runs}, ${round + 1}/${rounds}]` : `[run ${run}/${runs}]`;
         for (const system of rotate(systems, run + index + round)) {
           if (notApplicable(m, system)) continue;
-          const cell = await runOrSkip(m, system, run, brokers, quick);
+          const cell = await runCell(m, system, run, brokers, quick);
           cells.push(rounds > 1 ? { ...cell, round } : cell);
           log(`${tag} ${label} · ${system} · ${describe(m, cell)}`);
         }
