@@ -7,7 +7,7 @@
  * each for the tick, not 64 KiB each; a connection that keeps filling chunks switches to large ones
  * so one write carries thousands of small frames.
  *
- * The free lists keep what the busiest recent moment needed, and `trim` (called by the server's
+ * The free lists keep what the busiest recent moment needed, and `sweep` (called by the server's
  * sweep) lets go of chunks no take needed for a whole TRIM_PERIOD_MS, so a burst does not leave
  * its memory behind for good.
  */
@@ -26,14 +26,14 @@ export const MAX_FREE_SMALL = 1024;
  * memory, and 512 made the broker 1.19x faster at 0.79x the CPU there (bench/README.md).
  */
 export const MAX_FREE_LARGE = 512;
-/** A free chunk that no take needed for this long is let go by `trim`. */
+/** A free chunk that no take needed for this long is let go by `sweep`. */
 export const TRIM_PERIOD_MS = 5000;
 
 /** A free list of output chunks in two sizes; frames larger than a large chunk get their own buffer. */
 export class ChunkPool implements Sweepable {
   readonly #small: Buffer[] = [];
   readonly #large: Buffer[] = [];
-  /** The fewest free chunks of each size since the last trim: that many went unneeded. */
+  /** The fewest free chunks of each size since the last trim (sweep): that many went unneeded. */
   #smallLow = 0;
   #largeLow = 0;
   #trimmedAt = 0;
@@ -66,21 +66,17 @@ export class ChunkPool implements Sweepable {
   }
 
   /**
-   * Once per TRIM_PERIOD_MS: lets go of as many free chunks of each size as stayed free through
-   * the whole period (the lowest the free list got), leaving the GC to reclaim them.
+   * The server's sweep. Once per TRIM_PERIOD_MS, lets go of as many free chunks of each size as
+   * stayed free through the whole period (the lowest the free list got), leaving the GC to
+   * reclaim them.
    */
-  trim(now: number): void {
+  sweep(now: number): void {
     if (now - this.#trimmedAt < TRIM_PERIOD_MS) return;
     this.#trimmedAt = now;
     this.#small.length -= this.#smallLow;
     this.#large.length -= this.#largeLow;
     this.#smallLow = this.#small.length;
     this.#largeLow = this.#large.length;
-  }
-
-  /** The server's sweep: see `trim`. */
-  sweep(now: number): void {
-    this.trim(now);
   }
 
   /** Free chunks held, for tests and stats. */

@@ -38,42 +38,42 @@ describe('ChunkPool', () => {
     assert.ok(taken.includes(again), 'a freed chunk is handed out again');
   });
 
-  test('trim lets go of the chunks no take needed for a whole period, and keeps the rest', () => {
+  test('the sweep lets go of the chunks no take needed for a whole period, and keeps the rest', () => {
     const pool = new ChunkPool();
     let now = TRIM_PERIOD_MS;
-    pool.trim(now); // start of the first period
+    pool.sweep(now); // start of the first period
     burst(pool, 100, false);
     burst(pool, 50, true);
     now += TRIM_PERIOD_MS;
-    pool.trim(now);
+    pool.sweep(now);
     assert.deepEqual(pool.free, { small: 50, large: 100 }, 'the burst was within this period');
 
     // Next period: at most 30 large and 10 small chunks are out at once.
     burst(pool, 30, false);
     burst(pool, 10, true);
-    pool.trim(now + TRIM_PERIOD_MS - 1);
+    pool.sweep(now + TRIM_PERIOD_MS - 1);
     assert.deepEqual(pool.free, { small: 50, large: 100 }, 'nothing is trimmed before the period ends');
     now += TRIM_PERIOD_MS;
-    pool.trim(now);
+    pool.sweep(now);
     assert.deepEqual(pool.free, { small: 10, large: 30 }, 'what stayed free all period is gone');
 
     // A quiet period: everything left was unneeded.
     now += TRIM_PERIOD_MS;
-    pool.trim(now);
+    pool.sweep(now);
     assert.deepEqual(pool.free, { small: 0, large: 0 });
   });
 
   test('a pool kept busy keeps its chunks: its free list ran dry during the period', () => {
     const pool = new ChunkPool();
     let now = TRIM_PERIOD_MS;
-    pool.trim(now);
+    pool.sweep(now);
     burst(pool, 200, false);
     now += TRIM_PERIOD_MS;
-    pool.trim(now);
+    pool.sweep(now);
     for (let round = 0; round < 3; round++) {
       burst(pool, 200, false);
       now += TRIM_PERIOD_MS;
-      pool.trim(now);
+      pool.sweep(now);
       assert.equal(pool.free.large, 200, `period ${round}`);
     }
   });
